@@ -1,0 +1,209 @@
+package engineio
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// servePollGet answers a long-polling GET: it waits until there is something to send, then sends
+// everything queued as one payload.
+func (s *Session) servePollGet(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.transport != transportPolling {
+		s.mu.Unlock()
+		errBadRequest.write(w)
+		return
+	}
+	if s.pingExpiredLocked() {
+		s.mu.Unlock()
+		s.fail(ReasonPingTimeout)
+		errSessionUnknown.write(w)
+		return
+	}
+	if s.getPending {
+		// A second concurrent GET is a protocol violation: the first one receives the close
+		// packet, this one an error, and the session ends.
+		ws := s.finishLocked(ReasonTransportError)
+		s.mu.Unlock()
+		if ws != nil {
+			_ = ws.CloseNow()
+		}
+		errBadRequest.write(w)
+		return
+	}
+	s.getPending = true
+	for s.state == stateOpen && len(s.queue) == 0 && !s.probed {
+		s.mu.Unlock()
+		select {
+		case <-s.wake:
+		case <-r.Context().Done():
+			// The client gave up on its GET: a real client never does that while the
+			// session lives, so the session ends (as with the Node.js server).
+			s.mu.Lock()
+			s.getPending = false
+			ws := s.finishLocked(ReasonTransportClose)
+			s.mu.Unlock()
+			if ws != nil {
+				_ = ws.CloseNow()
+			}
+			return
+		}
+		s.mu.Lock()
+	}
+	var frames []Frame
+	switch {
+	case s.state == stateClosed:
+		frames = []Frame{s.getAnswer}
+	case s.probed:
+		// An upgrade is completing: end this poll cleanly; the queue goes over the WebSocket.
+		frames = []Frame{frameNoop}
+	case s.state == stateClosing:
+		frames = append(s.takeQueueLocked(), frameClose)
+		s.finishLocked("")
+	default:
+		frames = s.takeQueueLocked()
+	}
+	s.getPending = false
+	s.mu.Unlock()
+
+	body := appendPayload(make([]byte, 0, payloadSize(frames)), frames)
+	s.recycle(frames)
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=UTF-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// takeQueueLocked hands the queued frames to the caller and gives the queue a fresh backing array.
+func (s *Session) takeQueueLocked() []Frame {
+	frames := s.queue
+	s.queue, s.spare = s.spare[:0], nil
+	return frames
+}
+
+// recycle offers a written batch's backing array for reuse, unless it is large: a burst should not
+// pin memory on an idle session forever.
+func (s *Session) recycle(frames []Frame) {
+	if cap(frames) > 64 {
+		return
+	}
+	clear(frames)
+	s.mu.Lock()
+	if s.spare == nil && s.state != stateClosed {
+		s.spare = frames[:0]
+	}
+	s.mu.Unlock()
+}
+
+// servePollPost receives a long-polling payload from the client.
+func (s *Session) servePollPost(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.transport != transportPolling || s.state == stateClosed {
+		s.mu.Unlock()
+		errBadRequest.write(w)
+		return
+	}
+	if s.postActive {
+		ws := s.finishLocked(ReasonTransportError)
+		s.mu.Unlock()
+		if ws != nil {
+			_ = ws.CloseNow()
+		}
+		errBadRequest.write(w)
+		return
+	}
+	s.postActive = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.postActive = false
+		s.mu.Unlock()
+	}()
+
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		// Engine.IO v4 polling carries binary as base64 text; a raw binary body is not a v4
+		// client, and parsing it as text would be wrong.
+		if mt, _, _ := mime.ParseMediaType(ct); mt == "application/octet-stream" {
+			s.fail(ReasonParseError)
+			errBadRequest.write(w)
+			return
+		}
+	}
+	limit := int64(s.srv.cfg.MaxPayload)
+	if r.ContentLength > limit {
+		s.fail(ReasonPayloadTooBig)
+		http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.fail(ReasonPayloadTooBig)
+			http.Error(w, "payload too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		s.fail(ReasonTransportError)
+		errBadRequest.write(w)
+		return
+	}
+	packets, err := decodePayload(body)
+	if err != nil {
+		s.fail(ReasonParseError)
+		errBadRequest.write(w)
+		return
+	}
+	for _, p := range packets {
+		if !s.receive(p) {
+			break
+		}
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html")
+	h.Set("Content-Length", "2")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, "ok")
+}
+
+// tombstoneTTL is how long a session the client closed over long-polling keeps answering a racing
+// GET with a noop instead of an error.
+const tombstoneTTL = 2 * time.Second
+
+// tombstone remembers a session the client closed, for one racing GET.
+func (srv *Server) tombstone(id string) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	now := time.Now()
+	if srv.tombstones == nil || len(srv.tombstones) > 10_000 {
+		srv.tombstones = make(map[string]time.Time) // bounded: forgetting only costs a 400
+	}
+	for k, t := range srv.tombstones {
+		if now.Sub(t) > tombstoneTTL {
+			delete(srv.tombstones, k)
+		}
+	}
+	srv.tombstones[id] = now
+}
+
+// takeTombstone reports whether id was closed by its client a moment ago, once.
+func (srv *Server) takeTombstone(id string) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	t, ok := srv.tombstones[id]
+	delete(srv.tombstones, id)
+	return ok && time.Since(t) <= tombstoneTTL
+}
+
+// writeNoop answers a GET with a lone noop packet.
+func writeNoop(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=UTF-8")
+	h.Set("Content-Length", "1")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(frameNoop.Data)
+}

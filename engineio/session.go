@@ -1,0 +1,310 @@
+package engineio
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Reasons a session ends, as passed to Handler.OnClose. They are the strings the Node.js server
+// uses, so that logs and client-visible behaviour match.
+const (
+	ReasonTransportClose = "transport close"     // the client closed the connection or sent a close packet
+	ReasonTransportError = "transport error"     // a protocol or I/O error on the transport
+	ReasonParseError     = "parse error"         // the client sent a packet we cannot decode
+	ReasonPingTimeout    = "ping timeout"        // no pong within pingTimeout
+	ReasonForcedClose    = "forced close"        // the server closed the session
+	ReasonServerShutdown = "forced server close" // the server is shutting down
+	ReasonQueueFull      = "send queue full"     // the client did not read fast enough
+	ReasonPayloadTooBig  = "payload too large"   // a message over MaxPayload
+)
+
+// ErrQueueFull is returned by Send when the session's bounded queue overflowed; the session is
+// then closed.
+var ErrQueueFull = errors.New("engineio: send queue full")
+
+type transportKind uint8
+
+const (
+	transportPolling transportKind = iota
+	transportWebSocket
+)
+
+type sessionState uint8
+
+const (
+	stateOpen    sessionState = iota
+	stateClosing              // no more Sends; what is queued is still written, then the session ends
+	stateClosed
+)
+
+// Session is one Engine.IO connection, whatever its transport. It is safe for concurrent use.
+type Session struct {
+	srv *Server
+	id  string
+	req *http.Request // the handshake request, detached from its connection
+
+	// dispatchMu serializes calls into the Handler, so that a session's messages are handled
+	// in order even while a transport upgrade hands them from one goroutine to another.
+	dispatchMu sync.Mutex
+
+	mu          sync.Mutex
+	transport   transportKind
+	state       sessionState
+	closeReason string
+	queue       []Frame
+	spare       []Frame // the previous batch's backing array, reused to avoid reallocating
+
+	// heartbeat
+	timer        *time.Timer
+	awaitingPong bool
+	deadline     time.Time // when the timer's next action is due
+
+	// long-polling
+	getPending bool
+	postActive bool
+	wake       chan struct{} // capacity 1: tells the pending GET to look again
+	getAnswer  Frame         // what a GET pending at the end receives: close, or noop when the client closed
+	probed     bool          // an upgrade probe succeeded: pending GETs get a noop and nothing else
+
+	// websocket
+	upgrading bool
+	ws        *websocket.Conn
+	writing   bool // a flush goroutine owns the connection's write side
+}
+
+func newSession(srv *Server, id string, r *http.Request, t transportKind) *Session {
+	return &Session{
+		srv:       srv,
+		id:        id,
+		req:       detachRequest(r),
+		transport: t,
+		wake:      make(chan struct{}, 1),
+		getAnswer: frameClose,
+	}
+}
+
+// ID returns the Engine.IO session id (the "sid" of the handshake).
+func (s *Session) ID() string { return s.id }
+
+// Request returns the HTTP request that opened the session: its headers, cookies, URL and remote
+// address. Its body is empty and its context is not tied to any connection.
+func (s *Session) Request() *http.Request { return s.req }
+
+// Transport returns "polling" or "websocket": the transport in use now.
+func (s *Session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.transport == transportWebSocket {
+		return "websocket"
+	}
+	return "polling"
+}
+
+// Send queues frames for the client, atomically: they are written together and in order. It
+// never blocks on the network. If the queue would exceed Config.MaxQueuedFrames the session is
+// closed and ErrQueueFull returned.
+func (s *Session) Send(frames ...Frame) error {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return ErrSessionClosed
+	}
+	if len(s.queue)+len(frames) > s.srv.cfg.MaxQueuedFrames {
+		s.mu.Unlock()
+		s.fail(ReasonQueueFull)
+		return ErrQueueFull
+	}
+	s.queue = append(s.queue, frames...)
+	s.kickLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+// TrySend queues frames only if the client is keeping up (nothing else is waiting to be written
+// and no upgrade is under way), and reports whether it did. It serves volatile emits, which may be
+// dropped rather than delay or overflow a slow client.
+func (s *Session) TrySend(frames ...Frame) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen || len(s.queue) > 0 || s.upgrading || s.writing {
+		return false
+	}
+	if s.transport == transportPolling && !s.getPending {
+		return false
+	}
+	s.queue = append(s.queue, frames...)
+	s.kickLocked()
+	return true
+}
+
+// Close ends the session gracefully: what is queued is still delivered, then the transport is
+// closed. reason is what OnClose receives. It does not wait.
+func (s *Session) Close(reason string) {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return
+	}
+	s.state = stateClosing
+	s.closeReason = reason
+	if s.transport == transportPolling && !s.getPending {
+		// Give the client one poll to collect what is queued and the close packet.
+		s.resetTimerLocked(s.drainWait())
+	}
+	s.kickLocked()
+	s.mu.Unlock()
+}
+
+// drainWait bounds how long a closing polling session waits for the client's next GET.
+func (s *Session) drainWait() time.Duration {
+	return min(s.srv.cfg.PingTimeout, 5*time.Second)
+}
+
+// kickLocked wakes whatever delivers the queue: the pending GET, or a WebSocket flush goroutine.
+func (s *Session) kickLocked() {
+	if s.transport == transportWebSocket && s.ws != nil {
+		if !s.writing {
+			s.writing = true
+			go s.flushWebSocket(s.ws)
+		}
+		return
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// fail ends the session at once, dropping what is queued: for errors, where there is no point in
+// writing more.
+func (s *Session) fail(reason string) {
+	s.mu.Lock()
+	ws := s.finishLocked(reason)
+	s.mu.Unlock()
+	if ws != nil {
+		_ = ws.CloseNow()
+	}
+}
+
+// cut ends the session at once, whatever its state (used when graceful shutdown runs out of time).
+func (s *Session) cut() {
+	s.mu.Lock()
+	ws := s.ws
+	s.finishLocked(ReasonServerShutdown)
+	s.mu.Unlock()
+	if ws != nil {
+		_ = ws.CloseNow()
+	}
+}
+
+// finishLocked moves the session to closed, once: it leaves the table, stops its timer, wakes a
+// pending GET and has OnClose called. It returns the WebSocket to close, if any.
+func (s *Session) finishLocked(reason string) *websocket.Conn {
+	if s.state == stateClosed {
+		return nil
+	}
+	if s.state == stateClosing && s.closeReason != "" {
+		reason = s.closeReason
+	}
+	s.state = stateClosed
+	s.closeReason = reason
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.queue, s.spare = nil, nil
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	s.srv.forget(s)
+	go s.notifyClosed(reason)
+	return s.ws
+}
+
+// notifyClosed calls OnClose after any OnMessage still running for this session has returned. It
+// runs on its own goroutine because the close may have been triggered from inside OnMessage.
+func (s *Session) notifyClosed(reason string) {
+	s.dispatchMu.Lock()
+	s.srv.handler.OnClose(s, reason)
+	s.dispatchMu.Unlock()
+	s.srv.wg.Done()
+}
+
+// receive handles one packet from the client and reports whether the session is still open.
+func (s *Session) receive(p decodedPacket) bool {
+	switch p.typ {
+	case typeMessage:
+		s.dispatchMu.Lock()
+		if s.isOpen() {
+			s.srv.handler.OnMessage(s, p.data, p.binary)
+		}
+		s.dispatchMu.Unlock()
+	case typePong:
+		s.onPong()
+	case typeClose:
+		s.closeByClient()
+		return false
+	case typeNoop, typePing, typeUpgrade:
+		// Harmless out of place (a late probe, a stray noop): ignore rather than drop the session.
+	default:
+		s.fail(ReasonParseError)
+		return false
+	}
+	return s.isOpen()
+}
+
+func (s *Session) isOpen() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state == stateOpen
+}
+
+// closeByClient ends the session on the client's close packet. A pending GET receives a noop, as
+// with the Node.js server; a GET racing the close finds a tombstone that answers the same way.
+func (s *Session) closeByClient() {
+	s.mu.Lock()
+	s.getAnswer = frameNoop
+	if s.transport == transportPolling && !s.getPending {
+		s.srv.tombstone(s.id)
+	}
+	ws := s.finishLocked(ReasonTransportClose)
+	s.mu.Unlock()
+	if ws != nil {
+		_ = ws.CloseNow()
+	}
+}
+
+// openPacket returns the open packet's bytes: "0" and the handshake JSON.
+func (s *Session) openPacket(upgradable bool) []byte {
+	cfg := s.srv.cfg
+	b := make([]byte, 0, 128)
+	b = append(b, typeOpen)
+	b = append(b, `{"sid":"`...)
+	b = append(b, s.id...)
+	if upgradable {
+		b = append(b, `","upgrades":["websocket"],"pingInterval":`...)
+	} else {
+		b = append(b, `","upgrades":[],"pingInterval":`...)
+	}
+	b = strconv.AppendInt(b, cfg.PingInterval.Milliseconds(), 10)
+	b = append(b, `,"pingTimeout":`...)
+	b = strconv.AppendInt(b, cfg.PingTimeout.Milliseconds(), 10)
+	b = append(b, `,"maxPayload":`...)
+	b = strconv.AppendInt(b, int64(cfg.MaxPayload), 10)
+	b = append(b, '}')
+	return b
+}
+
+// detachRequest keeps what the layers above need of the handshake request (headers, cookies,
+// URL, remote address, TLS state) without holding its body or connection-bound context.
+func detachRequest(r *http.Request) *http.Request {
+	c := r.Clone(contextBackground)
+	c.Body = http.NoBody
+	c.GetBody = nil
+	return c
+}
