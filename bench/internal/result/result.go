@@ -1,0 +1,74 @@
+package result
+
+// Scenario names, as given to loadgen's -scenario flag.
+const (
+	ScenarioFanout  = "fanout"  // io.emit of a small event to every client
+	ScenarioIdle    = "idle"    // connected clients doing nothing but heartbeats
+	ScenarioCrowd   = "crowd"   // a crowd arrives; every arrival changes the user count
+	ScenarioConnect = "connect" // clients open sessions as fast as they can
+	ScenarioPolling = "polling" // the fan-out, received over HTTP long-polling
+)
+
+// Run is what one load generator run reports (loadgen -json). Times are in
+// the units their names give; zero means "not measured in this scenario".
+type Run struct {
+	Scenario  string `json:"scenario"`
+	Transport string `json:"transport"`
+	Clients   int    `json:"clients"` // clients asked for (the control client not included)
+	Workers   int    `json:"workers"`
+
+	// Connect phase.
+	ConnectOK        int     `json:"connectOK"`
+	ConnectErrors    int     `json:"connectErrors"`
+	ConnectErrSample string  `json:"connectErrSample,omitempty"`
+	ConnectSeconds   float64 `json:"connectSeconds"` // first dial to last CONNECT reply
+	ConnectRate      float64 `json:"connectRate"`    // sessions per second over ConnectSeconds
+
+	// Fan-out phase (fanout, polling).
+	MessagesSent  int     `json:"messagesSent,omitempty"`
+	MessageRate   float64 `json:"messageRate,omitempty"` // fanout events per second
+	Expected      int64   `json:"expected,omitempty"`    // deliveries expected: connected clients × messages
+	Delivered     int64   `json:"delivered,omitempty"`   // distinct (client, seq) received
+	Lost          int64   `json:"lost,omitempty"`
+	Duplicates    int64   `json:"duplicates,omitempty"`
+	LatencyP50MS  float64 `json:"latencyP50ms,omitempty"`
+	LatencyP99MS  float64 `json:"latencyP99ms,omitempty"`
+	LatencyMaxMS  float64 `json:"latencyMaxMs,omitempty"`
+	CPUPerDeliver float64 `json:"cpuPerDeliveryUs,omitempty"` // server CPU µs per delivered event
+	Latency       *Sparse `json:"latency,omitempty"`          // the merged histogram, ns
+
+	// Crowd phase.
+	FinalCount    int     `json:"finalCount,omitempty"`   // the count every client should end with
+	Settled       bool    `json:"settled,omitempty"`      // every client held FinalCount before the timeout
+	Stale         int     `json:"stale,omitempty"`        // clients not holding FinalCount at the end
+	SettleMS      float64 `json:"settleMs,omitempty"`     // last client to hold FinalCount, after the last connect
+	CountUpdates  int64   `json:"countUpdates,omitempty"` // 'user count' events received, all clients
+	CrowdCPUSecs  float64 `json:"crowdCpuSeconds"`        // server CPU from first dial to settled
+	CrowdWallSecs float64 `json:"crowdWallSeconds,omitempty"`
+
+	// Idle phase.
+	IdleSeconds float64 `json:"idleSeconds,omitempty"`
+	Alive       int     `json:"alive,omitempty"` // clients still connected at the end
+	Pings       int64   `json:"pings,omitempty"` // pings answered, all clients
+	Disconnects int     `json:"disconnects,omitempty"`
+
+	// Server cost, from /proc/PID (zero when no -server-pid was given).
+	ServerPID         int     `json:"serverPid,omitempty"`
+	ServerCPUConnect  float64 `json:"serverCpuConnectSeconds"` // CPU during the connect phase
+	ServerCPULoad     float64 `json:"serverCpuLoadSeconds"`    // CPU during the fan-out / idle phase
+	CPUPerSessionUS   float64 `json:"cpuPerSessionUs,omitempty"`
+	RSSBefore         int64   `json:"rssBefore"`      // bytes, before any client connected
+	RSSIdle           int64   `json:"rssIdle"`        // bytes, all clients connected, before load
+	RSSLoad           int64   `json:"rssLoad"`        // bytes, right after the load phase
+	RSSPerConnIdle    float64 `json:"rssPerConnIdle"` // (RSSIdle-RSSBefore)/connected, bytes
+	RSSPerConnLoad    float64 `json:"rssPerConnLoad"` // (RSSLoad-RSSBefore)/connected, bytes
+	ServerThreadsLoad int     `json:"serverThreads,omitempty"`
+
+	// The load generator's own cost: when it nears one full core, the
+	// latencies measure the client, not the server.
+	LoadgenCPUSecs float64 `json:"loadgenCpuSeconds"`
+	LoadgenUtil    float64 `json:"loadgenUtil"` // LoadgenCPUSecs / wall seconds of the run
+	WallSeconds    float64 `json:"wallSeconds"`
+
+	Notes []string `json:"notes,omitempty"`
+}

@@ -1,0 +1,102 @@
+// Command loadgen drives one benchmark scenario against a server that speaks
+// the bench protocol (bench/PROTOCOL.md) and reports what it measured.
+//
+// It is its own Engine.IO v4 / Socket.IO v5 client. The coordinator (this
+// command without -worker) starts worker processes (itself again, with
+// -worker) that each open a share of the clients, since one process may hold
+// at most 20,000 open files; it drives the scenario, samples the server's
+// CPU and memory from /proc when given -server-pid, and prints a summary on
+// stderr and, with -json, the result as JSON on stdout.
+//
+// Examples:
+//
+//	loadgen -url http://127.0.0.1:3000 -scenario fanout -clients 1000 -duration 10s
+//	loadgen -url http://127.0.0.1:3000 -scenario crowd -clients 3000 -window 3s -server-pid 1234
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/herald-chat/herald/bench/internal/result"
+)
+
+// options are the coordinator's flags.
+type options struct {
+	url          string
+	scenario     string
+	clients      int
+	perWorker    int
+	workers      int
+	connectRate  float64
+	concurrency  int
+	msgRate      float64
+	duration     time.Duration
+	drain        time.Duration
+	window       time.Duration
+	settle       time.Duration
+	serverPID    int
+	srcIPs       int
+	dialTimeout  time.Duration
+	jsonOut      bool
+	outFile      string
+	pingInterval time.Duration
+}
+
+func main() {
+	worker := flag.Bool("worker", false, "internal: run as a worker process (config and commands on stdin)")
+	var o options
+	flag.StringVar(&o.url, "url", "http://127.0.0.1:3000", "server base URL; the Engine.IO path /socket.io/ is added")
+	flag.StringVar(&o.scenario, "scenario", result.ScenarioFanout, "fanout, idle, crowd, connect or polling")
+	flag.IntVar(&o.clients, "clients", 200, "number of clients (the fanout control client not included)")
+	flag.IntVar(&o.perWorker, "per-worker", 5000, "clients per worker process at most (a process may hold 20,000 files)")
+	flag.IntVar(&o.workers, "workers", 0, "worker processes; 0 = as many as -per-worker asks for")
+	flag.Float64Var(&o.connectRate, "connect-rate", 2000, "connection attempts per second, all workers together; 0 = as fast as possible (crowd: -clients/-window)")
+	flag.IntVar(&o.concurrency, "concurrency", 256, "handshakes in flight at most, all workers together")
+	flag.Float64Var(&o.msgRate, "rate", 5, "fanout and polling: fanout events per second")
+	flag.DurationVar(&o.duration, "duration", 60*time.Second, "fanout and polling: how long to send; idle: how long to stay idle")
+	flag.DurationVar(&o.drain, "drain", 10*time.Second, "fanout and polling: how long to wait for late deliveries after the last send")
+	flag.DurationVar(&o.window, "window", 3*time.Second, "crowd: the clients arrive evenly over this window")
+	flag.DurationVar(&o.settle, "settle-timeout", 60*time.Second, "crowd: give up waiting for every client to hold the final count after this long")
+	flag.IntVar(&o.serverPID, "server-pid", 0, "PID of the server, to read its CPU and memory from /proc; 0 = do not")
+	flag.IntVar(&o.srcIPs, "src-ips", -1, "distinct source addresses 127.0.0.2… to spread connections over, one per worker at most; -1 = auto (one per worker above 25,000 clients), 0 = none")
+	flag.DurationVar(&o.dialTimeout, "dial-timeout", 15*time.Second, "bound on one client's handshake")
+	flag.BoolVar(&o.jsonOut, "json", false, "print the result as JSON on stdout")
+	flag.StringVar(&o.outFile, "out", "", "also write the JSON result to this file")
+	flag.DurationVar(&o.pingInterval, "ping-interval", 0, "the server's pingInterval, for the record only (the server is configured separately)")
+	flag.Parse()
+
+	if *worker {
+		workerMain()
+		return
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := coordinate(ctx, o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+	printSummary(os.Stderr, res)
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+	if o.outFile != "" {
+		if err := os.WriteFile(o.outFile, append(b, '\n'), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(1)
+		}
+	}
+	if o.jsonOut {
+		fmt.Println(string(b))
+	}
+}

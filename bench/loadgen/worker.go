@@ -1,0 +1,331 @@
+package main
+
+// A worker process opens its share of the clients and reports on them. The
+// coordinator writes a workerConfig as the first line of the worker's stdin,
+// then one command per line; the worker answers each with one JSON line on
+// stdout:
+//
+//	(start)  → {"type":"connected",...}  once every client has tried to connect
+//	status N → {"type":"status",...}     how many clients hold user count N, ticks so far
+//	report   → {"type":"report",...}     latencies, losses, own CPU
+//	close    → (no answer) close every client and exit
+//
+// End of stdin is taken as close.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/herald-chat/herald/bench/internal/result"
+)
+
+// workerConfig is the first line of a worker's stdin.
+type workerConfig struct {
+	ID          int     `json:"id"`
+	URL         string  `json:"url"`
+	Transport   string  `json:"transport"`
+	Clients     int     `json:"clients"`
+	Rate        float64 `json:"rate"`        // connection attempts per second; 0 = as fast as Concurrency allows
+	Concurrency int     `json:"concurrency"` // handshakes in flight at most
+	LocalIP     string  `json:"localIP"`     // source address, "" for the default
+	Messages    int     `json:"messages"`    // fanout messages to track by sequence number
+	StartAt     int64   `json:"startAt"`     // unix ns at which to begin connecting
+	DialTimeout float64 `json:"dialTimeout"` // seconds per connection attempt
+}
+
+// workerMsg is any line a worker writes.
+type workerMsg struct {
+	Type string `json:"type"`
+
+	// connected
+	OK         int    `json:"ok,omitempty"`
+	Errors     int    `json:"errors,omitempty"`
+	ErrSample  string `json:"errSample,omitempty"`
+	FirstStart int64  `json:"firstStart,omitempty"` // unix ns of the first dial
+	LastDone   int64  `json:"lastDone,omitempty"`   // unix ns of the last CONNECT reply
+
+	// status
+	AtCount     int   `json:"atCount,omitempty"`     // clients holding the asked count
+	CountSince  int64 `json:"countSince,omitempty"`  // latest time one of them got to it, unix ns
+	Ticks       int64 `json:"ticks,omitempty"`       // tick events received so far
+	Alive       int   `json:"alive,omitempty"`       // clients still connected
+	Pings       int64 `json:"pings,omitempty"`       // pings answered
+	CountEvents int64 `json:"countEvents,omitempty"` // 'user count' events received
+
+	// report
+	Delivered int64          `json:"delivered,omitempty"`
+	Lost      int64          `json:"lost,omitempty"`
+	Dups      int64          `json:"dups,omitempty"`
+	Bad       int64          `json:"bad,omitempty"` // events that did not parse or had a seq out of range
+	Latency   *result.Sparse `json:"latency,omitempty"`
+	CPUSecs   float64        `json:"cpuSecs,omitempty"`
+}
+
+// clientState is what one client has seen. Its fields are atomics: the
+// client's read goroutine writes them, status and report read them.
+type clientState struct {
+	w          *worker
+	count      atomic.Int64 // latest 'user count', -1 before the first
+	countSince atomic.Int64 // unix ns when count took its value
+	seen       []atomic.Uint64
+	alive      atomic.Bool
+	connected  bool // set before the read goroutine starts; read after report's caller saw "connected"
+}
+
+func (c *clientState) event(name string, arg []byte, at int64) {
+	switch name {
+	case "tick":
+		c.w.ticks.Add(1)
+		seq, ok1 := numField(arg, "seq")
+		sent, ok2 := numField(arg, "sentAt")
+		if !ok1 || !ok2 {
+			c.w.bad.Add(1)
+			return
+		}
+		c.w.hist.Record(at - sent)
+		if seq < 0 || int(seq) >= c.w.cfg.Messages {
+			c.w.bad.Add(1)
+			return
+		}
+		bit := uint64(1) << (seq % 64)
+		if old := c.seen[seq/64].Or(bit); old&bit != 0 {
+			c.w.dups.Add(1)
+		}
+	case "user count":
+		n, ok := parseNum(arg)
+		if !ok {
+			c.w.bad.Add(1)
+			return
+		}
+		c.w.countEvents.Add(1)
+		if c.count.Swap(n) != n {
+			c.countSince.Store(at)
+		}
+	}
+}
+
+func (c *clientState) ping() { c.w.pings.Add(1) }
+
+// worker is the state of one worker process.
+type worker struct {
+	cfg         workerConfig
+	hist        *result.Histogram
+	clients     []*clientState
+	ticks       atomic.Int64
+	dups        atomic.Int64
+	bad         atomic.Int64
+	pings       atomic.Int64
+	countEvents atomic.Int64
+}
+
+func runWorker(stdin io.Reader, stdout io.Writer) error {
+	in := bufio.NewScanner(stdin)
+	in.Buffer(make([]byte, 64<<10), 1<<20)
+	if !in.Scan() {
+		return errors.New("worker: no config on stdin")
+	}
+	var cfg workerConfig
+	if err := json.Unmarshal(in.Bytes(), &cfg); err != nil {
+		return fmt.Errorf("worker: config: %w", err)
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 200
+	}
+	if cfg.DialTimeout <= 0 {
+		cfg.DialTimeout = 15
+	}
+	w := &worker{cfg: cfg, hist: result.NewHistogram()}
+	enc := json.NewEncoder(stdout)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hc := newHTTPClient(cfg.LocalIP, 2*cfg.Clients+16)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+	}()
+
+	words := (cfg.Messages + 63) / 64
+	w.clients = make([]*clientState, cfg.Clients)
+	for i := range w.clients {
+		c := &clientState{w: w, seen: make([]atomic.Uint64, words)}
+		c.count.Store(-1)
+		w.clients[i] = c
+	}
+
+	msg := w.connectAll(ctx, hc, &wg)
+	if err := enc.Encode(msg); err != nil {
+		return err
+	}
+
+	for in.Scan() {
+		cmd := strings.Fields(in.Text())
+		if len(cmd) == 0 {
+			continue
+		}
+		switch cmd[0] {
+		case "status":
+			want := int64(-1)
+			if len(cmd) > 1 {
+				want, _ = strconv.ParseInt(cmd[1], 10, 64)
+			}
+			if err := enc.Encode(w.status(want)); err != nil {
+				return err
+			}
+		case "report":
+			if err := enc.Encode(w.report()); err != nil {
+				return err
+			}
+		case "close":
+			return nil
+		default:
+			return fmt.Errorf("worker: unknown command %q", cmd[0])
+		}
+	}
+	return in.Err()
+}
+
+// connectAll opens the worker's clients at the configured rate, each in its
+// own goroutine (added to wg), and returns once every attempt has ended.
+func (w *worker) connectAll(ctx context.Context, hc *http.Client, wg *sync.WaitGroup) workerMsg {
+	cfg := w.cfg
+	if d := time.Until(time.Unix(0, cfg.StartAt)); d > 0 && d < time.Minute {
+		time.Sleep(d)
+	}
+	sem := make(chan struct{}, cfg.Concurrency)
+	var (
+		mu        sync.Mutex
+		ok, nerr  int
+		errSample string
+		lastDone  int64
+		attempts  sync.WaitGroup
+	)
+	start := time.Now()
+	for i, c := range w.clients {
+		if cfg.Rate > 0 {
+			due := start.Add(time.Duration(float64(i) / cfg.Rate * float64(time.Second)))
+			if d := time.Until(due); d > 0 {
+				time.Sleep(d)
+			}
+		}
+		sem <- struct{}{}
+		attempts.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dctx, dcancel := context.WithTimeout(ctx, time.Duration(cfg.DialTimeout*float64(time.Second)))
+			var (
+				cl  eioClient
+				err error
+			)
+			if cfg.Transport == "polling" {
+				cl, err = dialPolling(dctx, cfg.URL, hc)
+			} else {
+				cl, err = dialWS(dctx, cfg.URL, hc)
+			}
+			dcancel()
+			now := time.Now().UnixNano()
+			mu.Lock()
+			if err != nil {
+				nerr++
+				if errSample == "" {
+					errSample = err.Error()
+				}
+			} else {
+				ok++
+				if now > lastDone {
+					lastDone = now
+				}
+				c.connected = true
+				c.alive.Store(true)
+			}
+			mu.Unlock()
+			<-sem
+			attempts.Done()
+			if err != nil {
+				return
+			}
+			_ = cl.run(ctx, c)
+			c.alive.Store(false)
+			cl.close()
+		}()
+	}
+	attempts.Wait()
+	return workerMsg{Type: "connected", OK: ok, Errors: nerr, ErrSample: errSample,
+		FirstStart: start.UnixNano(), LastDone: lastDone}
+}
+
+func (w *worker) status(want int64) workerMsg {
+	m := workerMsg{Type: "status", Ticks: w.ticks.Load(), Pings: w.pings.Load(), CountEvents: w.countEvents.Load()}
+	for _, c := range w.clients {
+		if c.alive.Load() {
+			m.Alive++
+		}
+		if want >= 0 && c.count.Load() == want {
+			m.AtCount++
+			if s := c.countSince.Load(); s > m.CountSince {
+				m.CountSince = s
+			}
+		}
+	}
+	return m
+}
+
+func (w *worker) report() workerMsg {
+	m := w.status(-1)
+	m.Type = "report"
+	for _, c := range w.clients {
+		if !c.connected {
+			continue
+		}
+		var got int
+		for i := range c.seen {
+			got += bits.OnesCount64(c.seen[i].Load())
+		}
+		m.Delivered += int64(got)
+		m.Lost += int64(w.cfg.Messages - got)
+	}
+	m.Dups = w.dups.Load()
+	m.Bad = w.bad.Load()
+	s := w.hist.Sparse()
+	m.Latency = &s
+	m.CPUSecs = selfCPUSeconds()
+	return m
+}
+
+// selfCPUSeconds returns the user+system CPU time of this process.
+func selfCPUSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime)
+}
+
+// workerMain is the entry point of `loadgen -worker`.
+func workerMain() {
+	if err := runWorker(os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}

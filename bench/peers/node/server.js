@@ -1,0 +1,70 @@
+// The Node Socket.IO peer of the Herald benchmark harness.
+// It implements the bench protocol described in bench/PROTOCOL.md and nothing else.
+'use strict';
+
+const http = require('node:http');
+const { Server } = require('socket.io');
+
+function envInt(name, def) {
+  const v = process.env[name];
+  if (v === undefined || v === '') return def;
+  const n = Number.parseInt(v, 10);
+  if (!Number.isFinite(n)) throw new Error(`${name}=${v}: not an integer`);
+  return n;
+}
+
+const port = envInt('BENCH_PORT', 3000);
+const mode = process.env.BENCH_MODE || 'none';
+if (!['none', 'tutorial', 'merged'].includes(mode)) {
+  throw new Error(`BENCH_MODE=${mode}: want none, tutorial or merged`);
+}
+
+const httpServer = http.createServer((req, res) => {
+  res.writeHead(404);
+  res.end('Not Found');
+});
+const io = new Server(httpServer, {
+  path: '/socket.io/',
+  serveClient: false,
+  pingInterval: envInt('BENCH_PING_INTERVAL_MS', 25000),
+  pingTimeout: envInt('BENCH_PING_TIMEOUT_MS', 20000),
+});
+
+let count = 0;
+let pending = null;
+
+function changed(delta) {
+  count += delta;
+  if (mode === 'tutorial') {
+    // What the classic tutorial does: tell everyone on every change.
+    io.emit('user count', count);
+  } else if (mode === 'merged' && pending === null) {
+    // Coalesce the changes of a 50 ms window into one emission of the latest value.
+    pending = setTimeout(() => {
+      pending = null;
+      io.emit('user count', count);
+    }, 50);
+  }
+}
+
+io.on('connection', (socket) => {
+  socket.on('fanout', (payload) => {
+    io.emit('tick', payload);
+  });
+  socket.on('disconnect', () => changed(-1));
+  changed(+1);
+});
+
+httpServer.listen(port, '127.0.0.1', () => {
+  process.stdout.write(`READY ${port}\n`);
+});
+
+function shutdown() {
+  if (pending !== null) clearTimeout(pending);
+  io.close();
+  httpServer.close();
+  // Do not wait for idle keep-alive sockets.
+  setTimeout(() => process.exit(0), 500).unref();
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
