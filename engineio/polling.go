@@ -36,10 +36,21 @@ func (s *Session) servePollGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.getPending = true
-	for s.state == stateOpen && len(s.queue) == 0 && !s.probed {
+	// A GET that arrives once an upgrade probe has succeeded is held briefly: if the client's
+	// "5" completes the upgrade meanwhile it gets an error, as a poll after an upgrade should;
+	// otherwise a noop ends it, as it would have ended the GET pending at the probe.
+	var probeWait <-chan time.Time
+	if s.probed {
+		t := time.NewTimer(upgradeSettle)
+		defer t.Stop()
+		probeWait = t.C
+	}
+	for s.state == stateOpen && len(s.queue) == 0 && s.transport == transportPolling && (!s.probed || probeWait != nil) {
 		s.mu.Unlock()
 		select {
 		case <-s.wake:
+		case <-probeWait:
+			probeWait = nil
 		case <-r.Context().Done():
 			// The client gave up on its GET: a real client never does that while the
 			// session lives, so the session ends (as with the Node.js server).
@@ -53,6 +64,12 @@ func (s *Session) servePollGet(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.mu.Lock()
+	}
+	if s.transport != transportPolling && s.state != stateClosed {
+		s.getPending = false
+		s.mu.Unlock()
+		errBadRequest.write(w)
+		return
 	}
 	var frames []Frame
 	switch {
@@ -169,6 +186,9 @@ func (s *Session) servePollPost(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, "ok")
 }
+
+// upgradeSettle is how long a GET arriving mid-upgrade waits for the upgrade to complete.
+const upgradeSettle = 100 * time.Millisecond
 
 // tombstoneTTL is how long a session the client closed over long-polling keeps answering a racing
 // GET with a noop instead of an error.

@@ -12,17 +12,28 @@ import (
 	"time"
 )
 
-// Handler receives the sessions of a Server. Its methods are called for one session at a time and
-// in order: OnMessage never runs concurrently with itself or with OnClose for the same session.
+// Handler is the application on top of a Server: it is told of each new session and returns
+// what receives that session's messages.
 type Handler interface {
-	// OnOpen is called once the handshake has succeeded and before the open packet is sent.
-	OnOpen(s *Session)
-	// OnMessage is called for every message packet the client sends. data is owned by the
+	// Open is called once a handshake has succeeded, before the open packet is sent.
+	Open(s *Session) SessionHandler
+}
+
+// HandlerFunc adapts a function to the Handler interface.
+type HandlerFunc func(s *Session) SessionHandler
+
+// Open calls f(s).
+func (f HandlerFunc) Open(s *Session) SessionHandler { return f(s) }
+
+// SessionHandler receives one session's messages. Its methods are called one at a time and in
+// order: OnMessage never runs concurrently with itself or with OnClose.
+type SessionHandler interface {
+	// OnMessage is called for every message packet the client sends. data belongs to the
 	// callee from then on.
-	OnMessage(s *Session, data []byte, binary bool)
-	// OnClose is called exactly once, when the session ends, with the reason (see the Reason*
-	// constants).
-	OnClose(s *Session, reason string)
+	OnMessage(data []byte, binary bool)
+	// OnClose is called exactly once, when the session ends, with the reason (one of the
+	// Reason* constants).
+	OnClose(reason string)
 }
 
 // Server is an Engine.IO v4 server: mount it as an http.Handler at its path (e.g. "/engine.io/").
@@ -159,7 +170,7 @@ func (srv *Server) newSession(r *http.Request, t transportKind) *Session {
 	srv.mu.Unlock()
 	srv.count.Add(1)
 	s.startHeartbeat()
-	srv.handler.OnOpen(s)
+	s.handler = srv.handler.Open(s)
 	return s
 }
 

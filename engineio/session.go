@@ -48,6 +48,8 @@ type Session struct {
 	id  string
 	req *http.Request // the handshake request, detached from its connection
 
+	handler SessionHandler // set once, before the session is shared
+
 	// dispatchMu serializes calls into the Handler, so that a session's messages are handled
 	// in order even while a transport upgrade hands them from one goroutine to another.
 	dispatchMu sync.Mutex
@@ -230,7 +232,7 @@ func (s *Session) finishLocked(reason string) *websocket.Conn {
 // runs on its own goroutine because the close may have been triggered from inside OnMessage.
 func (s *Session) notifyClosed(reason string) {
 	s.dispatchMu.Lock()
-	s.srv.handler.OnClose(s, reason)
+	s.handler.OnClose(reason)
 	s.dispatchMu.Unlock()
 	s.srv.wg.Done()
 }
@@ -239,11 +241,7 @@ func (s *Session) notifyClosed(reason string) {
 func (s *Session) receive(p decodedPacket) bool {
 	switch p.typ {
 	case typeMessage:
-		s.dispatchMu.Lock()
-		if s.isOpen() {
-			s.srv.handler.OnMessage(s, p.data, p.binary)
-		}
-		s.dispatchMu.Unlock()
+		s.deliver(p)
 	case typePong:
 		s.onPong()
 	case typeClose:
@@ -255,10 +253,20 @@ func (s *Session) receive(p decodedPacket) bool {
 		s.fail(ReasonParseError)
 		return false
 	}
-	return s.isOpen()
+	return s.IsOpen()
 }
 
-func (s *Session) isOpen() bool {
+// deliver hands a message to the handler, holding dispatchMu so that OnClose waits for it.
+func (s *Session) deliver(p decodedPacket) {
+	s.dispatchMu.Lock()
+	defer s.dispatchMu.Unlock()
+	if s.IsOpen() {
+		s.handler.OnMessage(p.data, p.binary)
+	}
+}
+
+// IsOpen reports whether the session is open: not closing or closed.
+func (s *Session) IsOpen() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.state == stateOpen

@@ -51,6 +51,10 @@ func (s *Session) runWebSocket(conn *websocket.Conn, fresh bool) {
 	}
 	s.transport = transportWebSocket
 	s.ws = conn
+	select { // a GET waiting on the upgrade learns it is over
+	case s.wake <- struct{}{}:
+	default:
+	}
 	if s.state == stateClosed {
 		s.mu.Unlock()
 		_ = conn.CloseNow()

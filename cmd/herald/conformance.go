@@ -11,23 +11,39 @@ import (
 	"time"
 
 	"github.com/herald-chat/herald/engineio"
+	"github.com/herald-chat/herald/socketio"
 )
 
 // echoHandler is the Engine.IO application the official compliance suite expects: every message
 // goes straight back to its sender, text as text and binary as binary.
-type echoHandler struct{}
+type echoHandler struct{ s *engineio.Session }
 
-func (echoHandler) OnOpen(*engineio.Session) {}
-
-func (echoHandler) OnMessage(s *engineio.Session, data []byte, binary bool) {
+func (h echoHandler) OnMessage(data []byte, binary bool) {
 	if binary {
-		_ = s.Send(engineio.BinaryMessage(data))
+		_ = h.s.Send(engineio.BinaryMessage(data))
 		return
 	}
-	_ = s.Send(engineio.TextMessage(data))
+	_ = h.s.Send(engineio.TextMessage(data))
 }
 
-func (echoHandler) OnClose(*engineio.Session, string) {}
+func (echoHandler) OnClose(string) {}
+
+// conformanceSocket gives a socket the behaviour the Socket.IO v5 suite expects: its auth payload
+// back as "auth", "message" echoed as "message-back", and "message-with-ack" acknowledged with
+// its own arguments (binary included).
+func conformanceSocket(s *socketio.Socket) {
+	_ = s.Emit("auth", s.Handshake().Auth)
+	s.On("message", func(e *socketio.Event) {
+		if args, err := e.Args(); err == nil {
+			_ = s.Emit("message-back", args...)
+		}
+	})
+	s.On("message-with-ack", func(e *socketio.Event) {
+		if args, err := e.Args(); err == nil {
+			_ = e.Ack(args...)
+		}
+	})
+}
 
 // runConformance serves what the official Engine.IO v4 and Socket.IO v5 compliance suites test
 // against, on addr, until SIGINT or SIGTERM.
@@ -40,8 +56,15 @@ func runConformance(addr string, log *slog.Logger) error {
 		Logger:         log,
 	}
 	mux := http.NewServeMux()
-	eio := engineio.NewServer(cfg, echoHandler{})
+	eio := engineio.NewServer(cfg, engineio.HandlerFunc(func(s *engineio.Session) engineio.SessionHandler {
+		return echoHandler{s}
+	}))
 	mux.Handle("/engine.io/", eio)
+	sio := socketio.NewServer(socketio.Config{Engine: cfg, ConnectTimeout: time.Second})
+	for _, nsp := range []*socketio.Namespace{sio.Of("/"), sio.Of("/custom")} {
+		nsp.OnConnection(conformanceSocket)
+	}
+	mux.Handle("/socket.io/", sio)
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -57,6 +80,7 @@ func runConformance(addr string, log *slog.Logger) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = eio.Close(shutdown)
+	_ = sio.Close(shutdown)
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

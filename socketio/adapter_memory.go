@@ -1,0 +1,148 @@
+package socketio
+
+import (
+	"sync"
+
+	"github.com/herald-chat/herald/engineio"
+)
+
+// MemoryAdapter is the in-process Adapter: rooms are maps guarded by one RWMutex, so broadcasts
+// (readers) run in parallel and only joins and leaves take the write lock.
+type MemoryAdapter struct {
+	mu    sync.RWMutex
+	all   map[*Socket]struct{}            // every socket that has joined a room (its own id room at least)
+	rooms map[string]map[*Socket]struct{} // room → members
+	ofs   map[*Socket]map[string]struct{} // socket → rooms
+}
+
+// NewMemoryAdapter returns an empty MemoryAdapter.
+func NewMemoryAdapter() *MemoryAdapter {
+	return &MemoryAdapter{
+		all:   make(map[*Socket]struct{}),
+		rooms: make(map[string]map[*Socket]struct{}),
+		ofs:   make(map[*Socket]map[string]struct{}),
+	}
+}
+
+// AddAll puts s in rooms.
+func (a *MemoryAdapter) AddAll(s *Socket, rooms []string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.all[s] = struct{}{}
+	mine := a.ofs[s]
+	if mine == nil {
+		mine = make(map[string]struct{}, len(rooms))
+		a.ofs[s] = mine
+	}
+	for _, r := range rooms {
+		mine[r] = struct{}{}
+		members := a.rooms[r]
+		if members == nil {
+			members = make(map[*Socket]struct{})
+			a.rooms[r] = members
+		}
+		members[s] = struct{}{}
+	}
+}
+
+// Del takes s out of room.
+func (a *MemoryAdapter) Del(s *Socket, room string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.ofs[s], room)
+	a.leaveLocked(s, room)
+}
+
+func (a *MemoryAdapter) leaveLocked(s *Socket, room string) {
+	members := a.rooms[room]
+	delete(members, s)
+	if len(members) == 0 {
+		delete(a.rooms, room) // rooms vanish with their last member, so they cannot pile up
+	}
+}
+
+// DelAll takes s out of every room.
+func (a *MemoryAdapter) DelAll(s *Socket) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for r := range a.ofs[s] {
+		a.leaveLocked(s, r)
+	}
+	delete(a.ofs, s)
+	delete(a.all, s)
+}
+
+// SocketRooms returns the rooms s is in.
+func (a *MemoryAdapter) SocketRooms(s *Socket) []string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	out := make([]string, 0, len(a.ofs[s]))
+	for r := range a.ofs[s] {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Sockets returns the sockets opts selects.
+func (a *MemoryAdapter) Sockets(opts BroadcastOptions) []*Socket {
+	var out []*Socket
+	a.each(opts, func(s *Socket) { out = append(out, s) })
+	return out
+}
+
+// Broadcast queues frames to every socket opts selects.
+func (a *MemoryAdapter) Broadcast(frames []engineio.Frame, opts BroadcastOptions, before func(*Socket)) int {
+	n := 0
+	a.each(opts, func(s *Socket) {
+		if before != nil {
+			before(s)
+		}
+		s.sendFrames(frames, opts.Volatile)
+		n++
+	})
+	return n
+}
+
+// each calls f once for every socket opts selects, under the read lock: f must not join or leave.
+func (a *MemoryAdapter) each(opts BroadcastOptions, f func(*Socket)) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	excluded := func(s *Socket) bool {
+		if len(opts.Except) == 0 {
+			return false
+		}
+		mine := a.ofs[s]
+		for _, r := range opts.Except {
+			if _, ok := mine[r]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	if len(opts.Rooms) == 0 {
+		for s := range a.all {
+			if !excluded(s) {
+				f(s)
+			}
+		}
+		return
+	}
+	if len(opts.Rooms) == 1 {
+		for s := range a.rooms[opts.Rooms[0]] {
+			if !excluded(s) {
+				f(s)
+			}
+		}
+		return
+	}
+	seen := make(map[*Socket]struct{})
+	for _, r := range opts.Rooms {
+		for s := range a.rooms[r] {
+			if _, dup := seen[s]; dup || excluded(s) {
+				continue
+			}
+			seen[s] = struct{}{}
+			f(s)
+		}
+	}
+}

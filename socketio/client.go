@@ -1,0 +1,149 @@
+package socketio
+
+import (
+	"sync"
+	"time"
+
+	"github.com/herald-chat/herald/engineio"
+)
+
+// client is the Socket.IO side of one Engine.IO session: it decodes packets and routes them to
+// the session's sockets, one per namespace joined.
+type client struct {
+	srv  *Server
+	conn *engineio.Session
+	dec  decoder // used only from OnMessage, which the engine serializes
+	box  mailbox
+
+	mu           sync.Mutex
+	sockets      map[string]*Socket // by namespace name; guarded by mu
+	connectTimer *time.Timer        // closes the connection if no namespace is joined in time
+}
+
+func newClient(srv *Server, conn *engineio.Session) *client {
+	c := &client{srv: srv, conn: conn, dec: decoder{maxAttachments: srv.cfg.MaxAttachments}}
+	c.box.init(srv.cfg.MaxPendingEvents, srv.log)
+	c.connectTimer = time.AfterFunc(srv.cfg.ConnectTimeout, c.onConnectTimeout)
+	return c
+}
+
+func (c *client) onConnectTimeout() {
+	c.mu.Lock()
+	joined := len(c.sockets) > 0
+	c.mu.Unlock()
+	if !joined {
+		c.conn.Close(engineio.ReasonForcedClose)
+	}
+}
+
+// OnMessage decodes one Engine.IO message; an invalid packet closes the connection.
+func (c *client) OnMessage(data []byte, binary bool) {
+	var p *packet
+	var err error
+	if binary {
+		p, err = c.dec.decodeBinary(data)
+	} else {
+		p, err = c.dec.decodeText(data)
+	}
+	if err != nil {
+		c.srv.log.Debug("socketio: closing connection on invalid packet", "sid", c.conn.ID(), "err", err)
+		c.conn.Close(engineio.ReasonParseError)
+		return
+	}
+	if p != nil {
+		c.route(p)
+	}
+}
+
+func (c *client) route(p *packet) {
+	switch p.typ {
+	case packetConnect:
+		c.connect(p)
+		return
+	case packetConnectError:
+		// Only servers send CONNECT_ERROR.
+		c.conn.Close(engineio.ReasonParseError)
+		return
+	}
+	c.mu.Lock()
+	s := c.sockets[p.nsp]
+	c.mu.Unlock()
+	if s == nil {
+		return // not joined to that namespace: ignored, as the Node.js server does
+	}
+	switch p.typ {
+	case packetDisconnect:
+		c.box.post(func() { s.close(ReasonClientDisconnect) }, false)
+	case packetEvent, packetBinaryEvent:
+		c.box.post(func() { s.dispatch(p) }, true)
+	case packetAck, packetBinaryAck:
+		s.resolveAck(p)
+	}
+}
+
+// connect starts joining a namespace; middleware and handlers run in the mailbox.
+func (c *client) connect(p *packet) {
+	nsp := c.srv.namespace(p.nsp)
+	if nsp == nil {
+		c.sendPacket(&packet{typ: packetConnectError, nsp: p.nsp, id: -1, data: invalidNamespace})
+		return
+	}
+	c.mu.Lock()
+	if c.sockets[p.nsp] != nil {
+		c.mu.Unlock()
+		c.conn.Close(engineio.ReasonParseError) // a second CONNECT to a joined namespace
+		return
+	}
+	s := newSocket(nsp, c, p.data)
+	if c.sockets == nil {
+		c.sockets = make(map[string]*Socket, 1)
+	}
+	c.sockets[p.nsp] = s
+	c.mu.Unlock()
+	c.box.post(func() { nsp.admit(s) }, true)
+}
+
+var invalidNamespace = []byte(`{"message":"Invalid namespace"}`)
+
+// forget drops a socket that left its namespace.
+func (c *client) forget(s *Socket) {
+	c.mu.Lock()
+	if c.sockets[s.nsp.name] == s {
+		delete(c.sockets, s.nsp.name)
+	}
+	c.mu.Unlock()
+}
+
+// joined marks the connection as having a namespace, which disarms the connect timeout.
+func (c *client) joined() { c.connectTimer.Stop() }
+
+// OnClose ends every socket of the connection, after the events already received.
+func (c *client) OnClose(reason string) {
+	c.connectTimer.Stop()
+	c.box.postFinal(func() {
+		c.mu.Lock()
+		sockets := make([]*Socket, 0, len(c.sockets))
+		for _, s := range c.sockets {
+			sockets = append(sockets, s)
+		}
+		c.mu.Unlock()
+		for _, s := range sockets {
+			s.close(reason)
+		}
+	})
+}
+
+// sendPacket encodes and queues one packet for this connection.
+func (c *client) sendPacket(p *packet) error {
+	return c.conn.Send(encodeFrames(p)...)
+}
+
+// encodeFrames turns a packet into its Engine.IO frames: the text part, then each attachment.
+func encodeFrames(p *packet) []engineio.Frame {
+	frames := make([]engineio.Frame, 1+len(p.attachments))
+	frames[0] = engineio.TextMessage(p.encode())
+	for i, a := range p.attachments {
+		frames[i+1] = engineio.BinaryMessage(a)
+	}
+	return frames
+}

@@ -1,0 +1,91 @@
+package socketio
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+)
+
+// mailbox runs one connection's jobs (connects, events, disconnects) one at a time and in order,
+// on a goroutine that exists only while there is work: an idle connection holds none. Handlers
+// therefore never block the connection's reader, and may wait for acks from their own client.
+type mailbox struct {
+	mu      sync.Mutex
+	notFull sync.Cond // signalled when a job is taken, for posters waiting on a full box
+	jobs    []func()
+	running bool
+	closed  bool // no more jobs are accepted; waiting posters give up
+	limit   int
+	log     *slog.Logger
+}
+
+func (m *mailbox) init(limit int, log *slog.Logger) {
+	m.limit = limit
+	m.log = log
+	m.notFull.L = &m.mu
+}
+
+// post queues job. With wait set (jobs from the client's traffic) it blocks while the box is
+// full, which stops the connection's reader and so pushes back on the client; internal jobs pass
+// the bound, so that a handler posting to its own box cannot deadlock. It reports false if the box
+// is closed.
+func (m *mailbox) post(job func(), wait bool) bool {
+	m.mu.Lock()
+	for wait && len(m.jobs) >= m.limit && !m.closed {
+		m.notFull.Wait()
+	}
+	if m.closed {
+		m.mu.Unlock()
+		return false
+	}
+	m.jobs = append(m.jobs, job)
+	if !m.running {
+		m.running = true
+		go m.run()
+	}
+	m.mu.Unlock()
+	return true
+}
+
+// postFinal queues the last job and closes the box behind it.
+func (m *mailbox) postFinal(job func()) {
+	m.mu.Lock()
+	m.jobs = append(m.jobs, job)
+	m.closed = true
+	m.notFull.Broadcast()
+	if !m.running {
+		m.running = true
+		go m.run()
+	}
+	m.mu.Unlock()
+}
+
+func (m *mailbox) run() {
+	for {
+		m.mu.Lock()
+		if len(m.jobs) == 0 {
+			m.running = false
+			m.jobs = nil // an idle connection keeps no backing array
+			m.mu.Unlock()
+			return
+		}
+		job := m.jobs[0]
+		m.jobs[0] = nil
+		m.jobs = m.jobs[1:]
+		m.notFull.Signal()
+		m.mu.Unlock()
+		m.safely(job)
+	}
+}
+
+// safely runs a job, turning a panic in application code into a logged error: one bad handler
+// must not take the whole server down.
+func (m *mailbox) safely(job func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			m.log.Error("socketio: handler panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+	}()
+	job()
+}

@@ -1,0 +1,189 @@
+package socketio
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+)
+
+// Namespace is a channel of communication multiplexed over the connections: "/" by default, or
+// one made with Server.Of. It is safe for concurrent use.
+type Namespace struct {
+	name    string
+	srv     *Server
+	adapter Adapter
+	ackSeq  atomic.Int64 // ack ids are unique per namespace, so one broadcast can carry one id
+	count   atomic.Int64
+
+	mu         sync.RWMutex
+	middleware []func(*Socket) error
+	onConnect  []func(*Socket)
+	onAnyEvent map[string]func(*Event) // handlers for every socket, registered on the namespace
+	sockets    map[string]*Socket
+}
+
+func newNamespace(srv *Server, name string) *Namespace {
+	n := &Namespace{name: name, srv: srv, sockets: make(map[string]*Socket)}
+	n.adapter = srv.cfg.AdapterFactory(n)
+	return n
+}
+
+// Name returns the namespace's name, e.g. "/" or "/chat".
+func (n *Namespace) Name() string { return n.name }
+
+// Adapter returns the namespace's adapter.
+func (n *Namespace) Adapter() Adapter { return n.adapter }
+
+// Use adds a middleware. Middlewares run in order for every connecting socket, before the
+// connection handlers; the first error refuses the connection: the client's connect_error
+// receives it (see ConnectError for sending data along). Socket.Request gives the HTTP
+// handshake: headers, cookies, query.
+func (n *Namespace) Use(mw func(s *Socket) error) {
+	n.mu.Lock()
+	n.middleware = append(n.middleware, mw)
+	n.mu.Unlock()
+}
+
+// OnConnection registers a function called for every socket that joins the namespace.
+func (n *Namespace) OnConnection(f func(s *Socket)) {
+	n.mu.Lock()
+	n.onConnect = append(n.onConnect, f)
+	n.mu.Unlock()
+}
+
+// On registers an event handler for every socket of the namespace; a handler registered on the
+// socket itself takes precedence.
+func (n *Namespace) On(event string, h func(*Event)) {
+	n.mu.Lock()
+	if n.onAnyEvent == nil {
+		n.onAnyEvent = make(map[string]func(*Event))
+	}
+	n.onAnyEvent[event] = h
+	n.mu.Unlock()
+}
+
+func (n *Namespace) fallbackHandler(event string) func(*Event) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.onAnyEvent[event]
+}
+
+// Emit sends an event to every socket of the namespace (io.emit in Node.js).
+func (n *Namespace) Emit(event string, args ...any) error { return n.broadcast().Emit(event, args...) }
+
+// EmitWithAck sends an event to every socket and collects their acks; see
+// BroadcastOperator.EmitWithAck.
+func (n *Namespace) EmitWithAck(ctx context.Context, event string, args ...any) ([][]any, error) {
+	return n.broadcast().EmitWithAck(ctx, event, args...)
+}
+
+// To returns a broadcast to the sockets in any of rooms.
+func (n *Namespace) To(rooms ...string) *BroadcastOperator { return n.broadcast().To(rooms...) }
+
+// In is the same as To.
+func (n *Namespace) In(rooms ...string) *BroadcastOperator { return n.To(rooms...) }
+
+// Except returns a broadcast to every socket but those in rooms.
+func (n *Namespace) Except(rooms ...string) *BroadcastOperator {
+	return n.broadcast().Except(rooms...)
+}
+
+// Volatile returns a broadcast whose recipients may miss the event if they are not keeping up.
+func (n *Namespace) Volatile() *BroadcastOperator { return n.broadcast().Volatile() }
+
+// DisconnectSockets disconnects every socket of the namespace.
+func (n *Namespace) DisconnectSockets(closeConn bool) { n.broadcast().DisconnectSockets(closeConn) }
+
+// Sockets returns the namespace's connected sockets.
+func (n *Namespace) Sockets() []*Socket {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	out := make([]*Socket, 0, len(n.sockets))
+	for _, s := range n.sockets {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Socket returns the connected socket with the given id, or nil.
+func (n *Namespace) Socket(id string) *Socket {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.sockets[id]
+}
+
+// Count returns the number of connected sockets.
+func (n *Namespace) Count() int { return int(n.count.Load()) }
+
+func (n *Namespace) broadcast() *BroadcastOperator { return &BroadcastOperator{nsp: n} }
+
+func (n *Namespace) nextAckID() int64 { return n.ackSeq.Add(1) - 1 }
+
+// admit runs the middleware for a connecting socket and, if they all agree, connects it. It runs
+// in the connection's mailbox.
+func (n *Namespace) admit(s *Socket) {
+	n.mu.RLock()
+	mws := n.middleware
+	n.mu.RUnlock()
+	for _, mw := range mws {
+		if err := mw(s); err != nil {
+			n.refuse(s, err)
+			return
+		}
+	}
+	if !s.client.conn.IsOpen() {
+		s.client.forget(s)
+		return
+	}
+	s.mu.Lock()
+	s.connected = true
+	s.mu.Unlock()
+	n.mu.Lock()
+	n.sockets[s.id] = s
+	handlers := n.onConnect
+	n.mu.Unlock()
+	n.count.Add(1)
+	n.adapter.AddAll(s, []string{s.id})
+	s.client.joined()
+	_ = s.client.sendPacket(&packet{typ: packetConnect, nsp: n.name, id: -1, data: connectReply(s.id)})
+	for _, f := range handlers {
+		f(s)
+	}
+}
+
+// refuse answers a connection a middleware turned down.
+func (n *Namespace) refuse(s *Socket, err error) {
+	s.client.forget(s)
+	var ce *ConnectError
+	if !errors.As(err, &ce) {
+		ce = &ConnectError{Message: err.Error()}
+	}
+	payload := map[string]any{"message": ce.Message}
+	if ce.Data != nil {
+		payload["data"] = ce.Data
+	}
+	data, _, encErr := encodeEventData("", []any{payload})
+	if encErr != nil {
+		data = []byte(`[{"message":"unauthorized"}]`)
+	}
+	_ = s.client.sendPacket(&packet{typ: packetConnectError, nsp: n.name, id: -1, data: data[1 : len(data)-1]})
+}
+
+func connectReply(id string) []byte {
+	b := make([]byte, 0, len(id)+10)
+	b = append(b, `{"sid":"`...)
+	b = append(b, id...)
+	return append(b, `"}`...)
+}
+
+// remove takes a closing socket out of the namespace.
+func (n *Namespace) remove(s *Socket) {
+	n.adapter.DelAll(s)
+	n.mu.Lock()
+	if n.sockets[s.id] == s {
+		delete(n.sockets, s.id)
+		n.count.Add(-1)
+	}
+	n.mu.Unlock()
+}

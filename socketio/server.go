@@ -1,0 +1,109 @@
+package socketio
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/herald-chat/herald/engineio"
+)
+
+// Server is a Socket.IO v5 server (for socket.io-client 3.x and 4.x). Mount it as an http.Handler
+// at "/socket.io/". The methods it shares with Namespace act on the main namespace "/". It is safe
+// for concurrent use.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	engine *engineio.Server
+
+	mu         sync.RWMutex
+	namespaces map[string]*Namespace
+	main       *Namespace
+	started    time.Time // served as the client files' Last-Modified
+}
+
+// NewServer returns a Server with the main namespace "/" ready.
+func NewServer(cfg Config) *Server {
+	cfg = cfg.withDefaults()
+	srv := &Server{cfg: cfg, namespaces: make(map[string]*Namespace), started: time.Now()}
+	srv.engine = engineio.NewServer(cfg.Engine, engineio.HandlerFunc(func(s *engineio.Session) engineio.SessionHandler {
+		return newClient(srv, s)
+	}))
+	srv.log = srv.engine.Config().Logger
+	srv.main = srv.Of("/")
+	return srv
+}
+
+// Of returns the namespace with the given name, creating it on first use. Clients can join only
+// namespaces that exist.
+func (srv *Server) Of(name string) *Namespace {
+	if !strings.HasPrefix(name, "/") {
+		name = "/" + name
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	n := srv.namespaces[name]
+	if n == nil {
+		n = newNamespace(srv, name)
+		srv.namespaces[name] = n
+	}
+	return n
+}
+
+func (srv *Server) namespace(name string) *Namespace {
+	srv.mu.RLock()
+	defer srv.mu.RUnlock()
+	return srv.namespaces[name]
+}
+
+// ServeHTTP serves the Engine.IO endpoint and, when Config.ClientFiles is set, the browser client.
+func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if srv.cfg.ClientFiles != nil && r.Method == http.MethodGet && srv.serveClientFile(w, r) {
+		return
+	}
+	srv.engine.ServeHTTP(w, r)
+}
+
+// Engine returns the underlying Engine.IO server.
+func (srv *Server) Engine() *engineio.Server { return srv.engine }
+
+// Use adds a middleware to the main namespace; see Namespace.Use.
+func (srv *Server) Use(mw func(s *Socket) error) { srv.main.Use(mw) }
+
+// OnConnection registers a connection handler on the main namespace.
+func (srv *Server) OnConnection(f func(s *Socket)) { srv.main.OnConnection(f) }
+
+// Emit sends an event to every socket of the main namespace: io.emit in Node.js.
+func (srv *Server) Emit(event string, args ...any) error { return srv.main.Emit(event, args...) }
+
+// EmitWithAck sends an event to every socket of the main namespace and collects their acks.
+func (srv *Server) EmitWithAck(ctx context.Context, event string, args ...any) ([][]any, error) {
+	return srv.main.EmitWithAck(ctx, event, args...)
+}
+
+// To returns a broadcast to rooms of the main namespace.
+func (srv *Server) To(rooms ...string) *BroadcastOperator { return srv.main.To(rooms...) }
+
+// In is the same as To.
+func (srv *Server) In(rooms ...string) *BroadcastOperator { return srv.main.In(rooms...) }
+
+// Except returns a broadcast to every socket of the main namespace but those in rooms.
+func (srv *Server) Except(rooms ...string) *BroadcastOperator { return srv.main.Except(rooms...) }
+
+// Volatile returns a volatile broadcast on the main namespace.
+func (srv *Server) Volatile() *BroadcastOperator { return srv.main.Volatile() }
+
+// DisconnectSockets disconnects every socket of the main namespace.
+func (srv *Server) DisconnectSockets(closeConn bool) { srv.main.DisconnectSockets(closeConn) }
+
+// Sockets returns the connected sockets of the main namespace.
+func (srv *Server) Sockets() []*Socket { return srv.main.Sockets() }
+
+// Close shuts the server down gracefully: every connection is closed after what is queued for it
+// has been written (clients see a transport close and reconnect elsewhere), disconnect handlers
+// run with ReasonServerShutdown, and Close waits for all that until ctx ends, then cuts what
+// remains.
+func (srv *Server) Close(ctx context.Context) error { return srv.engine.Close(ctx) }

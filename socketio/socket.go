@@ -1,0 +1,340 @@
+package socketio
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/herald-chat/herald/engineio"
+)
+
+// Socket is one client's membership of one namespace: the object a connection handler receives.
+// It is safe for concurrent use. Its event handlers run one at a time, in the order the client
+// sent the events.
+type Socket struct {
+	id        string
+	nsp       *Namespace
+	client    *client
+	handshake Handshake
+
+	mu           sync.Mutex
+	connected    bool
+	handlers     map[string]func(*Event)
+	onDisconnect []func(reason string)
+	acks         map[int64]func(args []any, err error) // waiting for the client's answer
+	data         any
+}
+
+func newSocket(nsp *Namespace, c *client, auth json.RawMessage) *Socket {
+	if len(auth) == 0 {
+		auth = json.RawMessage("{}")
+	}
+	return &Socket{
+		id:        randomSocketID(),
+		nsp:       nsp,
+		client:    c,
+		handshake: newHandshake(c.conn.Request(), auth),
+	}
+}
+
+// randomSocketID returns a fresh unguessable socket id; it is distinct from the Engine.IO
+// session id, which must stay private to the connection.
+func randomSocketID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// ID returns the socket's id: also the name of the room only this socket is in.
+func (s *Socket) ID() string { return s.id }
+
+// Namespace returns the namespace the socket belongs to.
+func (s *Socket) Namespace() *Namespace { return s.nsp }
+
+// Handshake returns the details of the connection as the client opened it.
+func (s *Socket) Handshake() Handshake { return s.handshake }
+
+// Request returns the HTTP request that opened the underlying connection (headers, cookies,
+// URL, remote address), for authentication in middleware.
+func (s *Socket) Request() *http.Request { return s.client.conn.Request() }
+
+// Transport returns the transport in use now: "polling" or "websocket".
+func (s *Socket) Transport() string { return s.client.conn.Transport() }
+
+// Connected reports whether the socket is still in its namespace.
+func (s *Socket) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connected
+}
+
+// SetData attaches an application value to the socket (e.g. the signed-in user).
+func (s *Socket) SetData(v any) {
+	s.mu.Lock()
+	s.data = v
+	s.mu.Unlock()
+}
+
+// Data returns the value set with SetData, or nil.
+func (s *Socket) Data() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
+
+// On registers the handler of an event, replacing any earlier one.
+func (s *Socket) On(event string, handler func(*Event)) {
+	s.mu.Lock()
+	if s.handlers == nil {
+		s.handlers = make(map[string]func(*Event))
+	}
+	s.handlers[event] = handler
+	s.mu.Unlock()
+}
+
+// OnDisconnect registers a function called once when the socket leaves its namespace, with the
+// reason (one of the Reason* constants).
+func (s *Socket) OnDisconnect(f func(reason string)) {
+	s.mu.Lock()
+	s.onDisconnect = append(s.onDisconnect, f)
+	s.mu.Unlock()
+}
+
+// Emit sends an event to this client. Arguments are encoded as JSON; []byte values (also inside
+// []any and map[string]any) travel as binary attachments.
+func (s *Socket) Emit(event string, args ...any) error {
+	p, err := eventPacket(s.nsp.name, event, args)
+	if err != nil {
+		return err
+	}
+	return s.send(p)
+}
+
+// EmitWithAck sends an event and waits for the client to call its acknowledgement callback,
+// returning the arguments it passed. It returns ctx's error if ctx ends first (use
+// context.WithTimeout), and ErrDisconnected if the socket goes away. It may be called from the
+// socket's own handlers.
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]any, error) {
+	p, err := eventPacket(s.nsp.name, event, args)
+	if err != nil {
+		return nil, err
+	}
+	type result struct {
+		args []any
+		err  error
+	}
+	done := make(chan result, 1)
+	p.id = s.nsp.nextAckID()
+	if !s.expectAck(p.id, func(args []any, err error) { done <- result{args, err} }) {
+		return nil, ErrDisconnected
+	}
+	if err := s.send(p); err != nil {
+		s.dropAck(p.id)
+		return nil, err
+	}
+	select {
+	case r := <-done:
+		return r.args, r.err
+	case <-ctx.Done():
+		s.dropAck(p.id)
+		return nil, ctx.Err()
+	}
+}
+
+// Join adds the socket to rooms.
+func (s *Socket) Join(rooms ...string) { s.nsp.adapter.AddAll(s, rooms) }
+
+// Leave removes the socket from a room.
+func (s *Socket) Leave(room string) { s.nsp.adapter.Del(s, room) }
+
+// Rooms returns the rooms the socket is in, its own id room included.
+func (s *Socket) Rooms() []string { return s.nsp.adapter.SocketRooms(s) }
+
+// To returns a broadcast to the given rooms that leaves this socket out.
+func (s *Socket) To(rooms ...string) *BroadcastOperator {
+	return s.Broadcast().To(rooms...)
+}
+
+// Broadcast returns a broadcast to every socket of the namespace but this one.
+func (s *Socket) Broadcast() *BroadcastOperator {
+	return s.nsp.broadcast().Except(s.id)
+}
+
+// Volatile returns an emitter whose events may be dropped if the client is not ready to
+// receive them (behind on its queue, or mid-upgrade), instead of being queued.
+func (s *Socket) Volatile() *VolatileEmitter { return &VolatileEmitter{s: s} }
+
+// VolatileEmitter sends events that may be dropped; see Socket.Volatile.
+type VolatileEmitter struct{ s *Socket }
+
+// Emit sends the event if the client is keeping up, and reports whether it was queued.
+func (v *VolatileEmitter) Emit(event string, args ...any) (bool, error) {
+	p, err := eventPacket(v.s.nsp.name, event, args)
+	if err != nil {
+		return false, err
+	}
+	if !v.s.Connected() {
+		return false, nil
+	}
+	return v.s.client.conn.TrySend(encodeFrames(p)...), nil
+}
+
+// Disconnect removes the socket from its namespace and tells the client, whose disconnect
+// reason is then "io server disconnect" (it does not reconnect by itself). With closeConn the
+// underlying connection is closed too, which ends the client's other namespaces.
+func (s *Socket) Disconnect(closeConn bool) {
+	if !s.Connected() {
+		if closeConn {
+			s.client.conn.Close(ReasonForcedClose)
+		}
+		return
+	}
+	_ = s.send(&packet{typ: packetDisconnect, nsp: s.nsp.name, id: -1})
+	s.client.box.post(func() { s.close(ReasonServerDisconnect) }, false)
+	if closeConn {
+		s.client.conn.Close(ReasonForcedClose)
+	}
+}
+
+// send queues a packet for this socket's client.
+func (s *Socket) send(p *packet) error {
+	if !s.Connected() {
+		return ErrDisconnected
+	}
+	return s.client.sendPacket(p)
+}
+
+// sendFrames queues pre-encoded frames (a broadcast's), or offers them if volatile.
+func (s *Socket) sendFrames(frames []engineio.Frame, volatile bool) {
+	if volatile {
+		s.client.conn.TrySend(frames...)
+		return
+	}
+	_ = s.client.conn.Send(frames...)
+}
+
+// dispatch runs the handler of a received event, in the mailbox.
+func (s *Socket) dispatch(p *packet) {
+	s.mu.Lock()
+	connected := s.connected
+	s.mu.Unlock()
+	if !connected {
+		return
+	}
+	ev, err := newEvent(s, p)
+	if err != nil {
+		s.client.conn.Close(ReasonParseError)
+		return
+	}
+	s.mu.Lock()
+	h := s.handlers[ev.Name]
+	s.mu.Unlock()
+	if h == nil {
+		h = s.nsp.fallbackHandler(ev.Name)
+	}
+	if h != nil {
+		h(ev)
+	}
+}
+
+// expectAck registers the callback for an ack id, unless the socket is gone.
+func (s *Socket) expectAck(id int64, f func([]any, error)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.connected {
+		return false
+	}
+	if s.acks == nil {
+		s.acks = make(map[int64]func([]any, error))
+	}
+	s.acks[id] = f
+	return true
+}
+
+func (s *Socket) dropAck(id int64) {
+	s.mu.Lock()
+	delete(s.acks, id)
+	s.mu.Unlock()
+}
+
+// resolveAck delivers the client's answer to the emit waiting for it. It runs on the reader,
+// not in the mailbox, so that a handler waiting in EmitWithAck is answered.
+func (s *Socket) resolveAck(p *packet) {
+	s.mu.Lock()
+	f := s.acks[p.id]
+	delete(s.acks, p.id)
+	s.mu.Unlock()
+	if f == nil {
+		return // unknown or already timed out
+	}
+	args, err := decodeArgs(p.data, p.attachments)
+	if err != nil {
+		f(nil, err)
+		s.client.conn.Close(ReasonParseError)
+		return
+	}
+	f(args, nil)
+}
+
+// close takes the socket out of its namespace, once, and runs its disconnect handlers. It runs in
+// the mailbox.
+func (s *Socket) close(reason string) {
+	s.mu.Lock()
+	if !s.connected {
+		s.mu.Unlock()
+		s.client.forget(s)
+		return
+	}
+	s.connected = false
+	acks := s.acks
+	s.acks = nil
+	handlers := s.onDisconnect
+	s.onDisconnect = nil
+	s.mu.Unlock()
+
+	for _, f := range acks {
+		f(nil, ErrDisconnected)
+	}
+	s.nsp.remove(s)
+	s.client.forget(s)
+	if reason == "forced server close" {
+		reason = ReasonServerShutdown
+	}
+	for _, f := range handlers {
+		f(reason)
+	}
+}
+
+// Handshake describes how a connection was opened.
+type Handshake struct {
+	// Headers are the HTTP headers of the request that opened the connection.
+	Headers http.Header
+	// Query holds the URL query parameters of that request.
+	Query map[string][]string
+	// Auth is the payload the client passed to io({auth}), "{}" when none.
+	Auth json.RawMessage
+	// Address is the client's remote address.
+	Address string
+	// Time is when the socket was created.
+	Time time.Time
+	// Secure reports whether the connection came over TLS.
+	Secure bool
+	// URL is the request URI.
+	URL string
+}
+
+func newHandshake(r *http.Request, auth json.RawMessage) Handshake {
+	return Handshake{
+		Headers: r.Header,
+		Query:   r.URL.Query(),
+		Auth:    auth,
+		Address: r.RemoteAddr,
+		Time:    time.Now(),
+		Secure:  r.TLS != nil,
+		URL:     r.RequestURI,
+	}
+}
