@@ -1,0 +1,177 @@
+// Package auth manages Herald accounts and browser sessions: password and
+// username rules, bcrypt hashing, session cookies, CSRF protection, login
+// rate limiting and GitHub sign-in.
+//
+// The socket layer authenticates an Engine.IO handshake with
+// [Auth.UserFromRequest]; the HTTP pages use the rest. Everything here is
+// safe for concurrent use once New has returned.
+package auth
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/herald-chat/herald/internal/store"
+)
+
+// Defaults used when the corresponding Config field is zero.
+const (
+	DefaultSessionTTL    = 7 * 24 * time.Hour
+	DefaultCacheTTL      = 5 * time.Second
+	DefaultCacheSize     = 10000
+	DefaultLoginFailures = 10
+	DefaultLoginWindow   = 15 * time.Minute
+	DefaultLimiterSize   = 10000
+)
+
+// MinSecretLen is the shortest Config.Secret New accepts.
+const MinSecretLen = 16
+
+// Config configures an Auth. Users, Sessions and Secret are required; every
+// other zero field takes the documented default.
+type Config struct {
+	// Users and Sessions are where accounts and sessions live.
+	Users    store.UserStore
+	Sessions store.SessionStore
+
+	// Secret keys the HMAC that signs the CSRF cookie of signed-out forms
+	// (SESSION_SECRET). At least MinSecretLen bytes; keep it stable across
+	// restarts and identical on every node, or open forms stop working.
+	Secret []byte
+
+	// BcryptCost is the bcrypt work factor for new password hashes:
+	// bcrypt.DefaultCost (10) when zero. Tests use bcrypt.MinCost.
+	BcryptCost int
+
+	// SessionTTL is how long a session lasts after sign-in: DefaultSessionTTL
+	// when zero.
+	SessionTTL time.Duration
+
+	// SecureCookies marks every cookie Secure even when the request did not
+	// arrive over TLS, for deployments behind a TLS-terminating proxy.
+	SecureCookies bool
+
+	// TrustProxyHeaders makes the client IP come from X-Forwarded-For and
+	// the scheme from X-Forwarded-Proto. Enable it only behind a proxy that
+	// sets them, or clients can spoof their address to dodge rate limits.
+	TrustProxyHeaders bool
+
+	// AllowedOrigins lists extra origins ("https://chat.example.com") from
+	// which form POSTs are accepted, besides the request's own host.
+	AllowedOrigins []string
+
+	// CacheTTL is how long UserFromRequest may reuse a session lookup:
+	// DefaultCacheTTL when zero, no caching when negative. Logout through
+	// this Auth invalidates the entry at once; a session deleted elsewhere
+	// (another node) may be honoured for up to CacheTTL.
+	CacheTTL time.Duration
+	// CacheSize bounds the number of cached sessions: DefaultCacheSize
+	// when zero.
+	CacheSize int
+
+	// LoginFailures failed logins within LoginWindow, for one username or
+	// from one client IP, block further attempts until the window ends.
+	// Defaults: DefaultLoginFailures and DefaultLoginWindow.
+	LoginFailures int
+	LoginWindow   time.Duration
+	// LimiterSize bounds how many usernames and IPs the login limiter
+	// remembers (each): DefaultLimiterSize when zero. The oldest are
+	// forgotten first.
+	LimiterSize int
+
+	// GitHub configures "Login with GitHub". It is disabled unless both
+	// ClientID and ClientSecret are set.
+	GitHub GitHubConfig
+
+	// Now returns the current time: time.Now when nil. Tests set it to
+	// move the rate limiter's and cache's clocks.
+	Now func() time.Time
+}
+
+// Auth signs users up and in, and tells requests' users apart. Create it with
+// New. It is safe for concurrent use.
+type Auth struct {
+	// OnLogout, when set, is called after Logout has deleted a session,
+	// with the session's ID (as returned by UserFromRequest) and its user
+	// (0 if the session had already expired). The app uses it to
+	// disconnect every socket of that session. Set it before serving
+	// requests; it is read without synchronisation. It must not block for
+	// long: it runs inside the /logout request.
+	OnLogout func(sessionID string, userID int64)
+
+	users    store.UserStore
+	sessions store.SessionStore
+	cfg      Config
+	csrfKey  []byte
+	now      func() time.Time
+	cache    *sessionCache
+	byName   *limiter // login failures per lower-cased username
+	byIP     *limiter // login failures per client IP
+	github   *github  // nil when not configured
+	dummy    func() []byte
+}
+
+// New validates cfg and returns a ready Auth.
+func New(cfg Config) (*Auth, error) {
+	if cfg.Users == nil || cfg.Sessions == nil {
+		return nil, errors.New("auth: Config.Users and Config.Sessions are required")
+	}
+	if len(cfg.Secret) < MinSecretLen {
+		return nil, fmt.Errorf("auth: Config.Secret must be at least %d bytes", MinSecretLen)
+	}
+	if cfg.BcryptCost == 0 {
+		cfg.BcryptCost = bcrypt.DefaultCost
+	}
+	if cfg.BcryptCost < bcrypt.MinCost || cfg.BcryptCost > bcrypt.MaxCost {
+		return nil, fmt.Errorf("auth: BcryptCost %d outside [%d, %d]", cfg.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost)
+	}
+	cfg.SessionTTL = orDefault(cfg.SessionTTL, DefaultSessionTTL)
+	cfg.CacheTTL = orDefault(cfg.CacheTTL, DefaultCacheTTL)
+	cfg.CacheSize = orDefault(cfg.CacheSize, DefaultCacheSize)
+	cfg.LoginFailures = orDefault(cfg.LoginFailures, DefaultLoginFailures)
+	cfg.LoginWindow = orDefault(cfg.LoginWindow, DefaultLoginWindow)
+	cfg.LimiterSize = orDefault(cfg.LimiterSize, DefaultLimiterSize)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+
+	a := &Auth{
+		users:    cfg.Users,
+		sessions: cfg.Sessions,
+		cfg:      cfg,
+		csrfKey:  deriveKey(cfg.Secret, "herald csrf cookie v1"),
+		now:      cfg.Now,
+		cache:    newSessionCache(cfg.CacheTTL, cfg.CacheSize),
+		byName:   newLimiter(cfg.LoginFailures, cfg.LoginWindow, cfg.LimiterSize),
+		byIP:     newLimiter(cfg.LoginFailures, cfg.LoginWindow, cfg.LimiterSize),
+		dummy:    dummyHash(cfg.BcryptCost),
+	}
+	if cfg.GitHub.enabled() {
+		gh, err := newGitHub(cfg.GitHub)
+		if err != nil {
+			return nil, fmt.Errorf("auth: %w", err)
+		}
+		a.github = gh
+	}
+	return a, nil
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// secure reports whether cookies set in reply to r should be Secure.
+func (a *Auth) secure(r *http.Request) bool {
+	if a.cfg.SecureCookies || r.TLS != nil {
+		return true
+	}
+	return a.cfg.TrustProxyHeaders && r.Header.Get("X-Forwarded-Proto") == "https"
+}

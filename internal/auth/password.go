@@ -1,0 +1,76 @@
+package auth
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Password rules. The upper bound is bcrypt's: it ignores everything past
+// 72 bytes, so a longer password would silently be only partly checked.
+const (
+	MinPasswordLen   = 8  // characters
+	MaxPasswordBytes = 72 // bytes of UTF-8
+)
+
+// ValidatePassword reports whether pw is acceptable for a new account: at
+// least MinPasswordLen characters and at most MaxPasswordBytes bytes.
+func ValidatePassword(pw string) error {
+	switch {
+	case pw == "":
+		return ErrPasswordRequired
+	case utf8.RuneCountInString(pw) < MinPasswordLen:
+		return ErrPasswordTooShort
+	case len(pw) > MaxPasswordBytes:
+		return ErrPasswordTooLong
+	}
+	return nil
+}
+
+// HashPassword validates pw and returns its bcrypt hash at the configured
+// cost.
+func (a *Auth) HashPassword(pw string) (string, error) {
+	if err := ValidatePassword(pw); err != nil {
+		return "", err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), a.cfg.BcryptCost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// checkPassword reports whether pw matches hash. An empty hash (a
+// GitHub-only account) never matches, but still costs a bcrypt comparison so
+// that response times do not reveal which accounts exist or have passwords.
+func (a *Auth) checkPassword(hash, pw string) bool {
+	if hash == "" || len(pw) > MaxPasswordBytes {
+		a.burnTime(pw)
+		return false
+	}
+	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw))
+	return err == nil
+}
+
+// burnTime spends about as long as checking a real password.
+func (a *Auth) burnTime(pw string) {
+	if len(pw) > MaxPasswordBytes {
+		pw = pw[:MaxPasswordBytes]
+	}
+	_ = bcrypt.CompareHashAndPassword(a.dummy(), []byte(pw))
+}
+
+// dummyHash lazily makes a hash of a random password at cost, for burnTime.
+func dummyHash(cost int) func() []byte {
+	return sync.OnceValue(func() []byte {
+		h, err := bcrypt.GenerateFromPassword([]byte(rand.Text()), cost)
+		if err != nil {
+			panic(errors.Join(errors.New("auth: bcrypt of a random password failed"), err))
+		}
+		return h
+	})
+}
