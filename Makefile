@@ -1,0 +1,79 @@
+# Herald: `make run` starts the chat server on http://localhost:3000; `make test` runs every test.
+# Both install what they need first (npm packages for the client bundle and the interop tests,
+# Chromium for the browser test, staticcheck).
+
+GO          ?= go
+NPM         ?= npm
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@2026.2.2
+BIN         := bin/herald
+CLIENT_DIST := web/node_modules/socket.io-client/dist
+BUNDLE      := web/dist/socket.io.js web/dist/socket.io.min.js web/dist/socket.io.js.map web/dist/socket.io.min.js.map
+
+.PHONY: all run build test lint vet staticcheck gotest deps chromium conformance bench bench-smoke fuzz clean
+
+all: build
+
+## run: build and start the chat server with its embedded defaults (http://localhost:3000)
+run: build
+	./$(BIN)
+
+## build: the herald binary, with the official client bundle embedded
+build: $(BUNDLE)
+	$(GO) build -o $(BIN) ./cmd/herald
+
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	$(NPM) ci --prefix web --no-audit --no-fund
+
+test/node_modules/.package-lock.json: test/package.json test/package-lock.json
+	$(NPM) ci --prefix test --no-audit --no-fund
+
+# The client bundle comes from the npm package at build time and is never committed.
+$(BUNDLE) &: web/node_modules/.package-lock.json
+	cp $(CLIENT_DIST)/socket.io.js $(CLIENT_DIST)/socket.io.min.js \
+	   $(CLIENT_DIST)/socket.io.js.map $(CLIENT_DIST)/socket.io.min.js.map web/dist/
+
+deps: $(BUNDLE) test/node_modules/.package-lock.json chromium
+
+## chromium: install Debian's Chromium for the browser test when it is missing
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (Debian package) for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+## test: lint, then every Go test with the race detector (interop with the npm client and the
+## headless-Chromium test included)
+test: deps lint gotest
+
+gotest:
+	$(GO) test -race -timeout 15m ./...
+
+lint: vet staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+## conformance: start the server the official Engine.IO v4 / Socket.IO v5 compliance suites expect
+conformance: build
+	./$(BIN) conformance
+
+## fuzz: run each fuzz target (FUZZTIME each, default 10m)
+FUZZTIME ?= 10m
+fuzz:
+	$(GO) test ./engineio -run '^$$' -fuzz FuzzDecodePayload -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio -run '^$$' -fuzz FuzzDecodeText -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio -run '^$$' -fuzz FuzzDecodeBinarySequence -fuzztime $(FUZZTIME)
+
+## bench: the side-by-side benchmarks (Herald, Node Socket.IO, zishang520/socket.io); long
+bench: build
+	bash bench/run.sh
+
+## bench-smoke: a ~10-second run of the benchmark harness, to keep it from rotting
+bench-smoke: build
+	bash bench/run.sh -smoke
+
+clean:
+	rm -rf bin web/dist/socket.io*

@@ -1,0 +1,300 @@
+// Package chat is the chat room's domain: who is online (distinct users, counted from their
+// sockets), the merged "user count" broadcasts, join and leave announcements, and chat messages
+// with validation, rate limits, storage and history. It is wired to a socketio.Server and talks to
+// storage through store.MessageStore.
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/herald-chat/herald/internal/store"
+	"github.com/herald-chat/herald/socketio"
+)
+
+// Event names and payload keys are fixed by the learning app whose client code Herald serves.
+const (
+	EventUserCount   = "user count"
+	EventUser        = "user"
+	EventChatMessage = "chat message"
+	EventHistory     = "history"
+)
+
+// Identity is the signed-in user behind a socket.
+type Identity struct {
+	UserID    int64
+	Username  string
+	SessionID string // the login session, so that logging out can end its sockets
+}
+
+// Authenticator finds the signed-in user of an Engine.IO handshake request (from its session
+// cookie).
+type Authenticator interface {
+	Authenticate(r *http.Request) (Identity, bool)
+}
+
+// AuthenticatorFunc adapts a function to Authenticator.
+type AuthenticatorFunc func(r *http.Request) (Identity, bool)
+
+// Authenticate calls f(r).
+func (f AuthenticatorFunc) Authenticate(r *http.Request) (Identity, bool) { return f(r) }
+
+// Observer is told what happens in the room, for metrics. Its methods must be fast and safe for
+// concurrent use.
+type Observer interface {
+	UsersOnline(n int)
+	MessageStored()
+	Broadcast(event string, took time.Duration)
+}
+
+// Config holds the room's settings; zero fields take the defaults named on them.
+type Config struct {
+	// MaxMessageLen is the longest message, in characters. Default 1000.
+	MaxMessageLen int
+	// HistorySize is how many messages a connecting socket receives. Default 50.
+	HistorySize int
+	// CountWindow merges "user count" changes that land within it. Default 50ms.
+	CountWindow time.Duration
+	// AnnounceMaxUsers: while more users than this are online, joins and leaves are no longer
+	// announced one by one (only the count changes), so that a crowd does not cost N²
+	// deliveries. Default 100.
+	AnnounceMaxUsers int
+	// RateBurst and RateInterval limit each user to RateBurst messages at once, then one per
+	// RateInterval. Defaults 10 and 300ms.
+	RateBurst    int
+	RateInterval time.Duration
+	// StoreTimeout bounds storing one message. Default 5s.
+	StoreTimeout time.Duration
+	// Logger receives diagnostics. Default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxMessageLen <= 0 {
+		c.MaxMessageLen = 1000
+	}
+	if c.HistorySize <= 0 {
+		c.HistorySize = 50
+	}
+	if c.CountWindow <= 0 {
+		c.CountWindow = 50 * time.Millisecond
+	}
+	if c.AnnounceMaxUsers <= 0 {
+		c.AnnounceMaxUsers = 100
+	}
+	if c.RateBurst <= 0 {
+		c.RateBurst = 10
+	}
+	if c.RateInterval <= 0 {
+		c.RateInterval = 300 * time.Millisecond
+	}
+	if c.StoreTimeout <= 0 {
+		c.StoreTimeout = 5 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Message is a chat line as clients receive it.
+type Message struct {
+	Username string    `json:"username"`
+	Message  string    `json:"message"`
+	ID       int64     `json:"id"`
+	Time     time.Time `json:"time"`
+}
+
+// userEvent announces that a user came online or went offline.
+type userEvent struct {
+	Username     string `json:"username"`
+	CurrentUsers int    `json:"currentUsers"`
+	Connected    bool   `json:"connected"`
+}
+
+// ackReply answers a client's "chat message" ack callback.
+type ackReply struct {
+	OK    bool   `json:"ok"`
+	ID    int64  `json:"id,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// Errors a sender sees in its ack.
+var (
+	ErrEmpty    = errors.New("message is empty")
+	ErrTooLong  = errors.New("message is too long")
+	ErrTooFast  = errors.New("you are sending messages too fast")
+	ErrNotText  = errors.New("message must be text")
+	errInternal = errors.New("message could not be stored, try again")
+)
+
+// Room is the chat room on a Socket.IO namespace. It is safe for concurrent use.
+type Room struct {
+	cfg      Config
+	nsp      *socketio.Namespace
+	messages store.MessageStore
+	obs      Observer
+	log      *slog.Logger
+
+	presence *Presence
+	counts   *countBroadcaster
+	limiter  *rateLimiter
+	history  *history
+}
+
+// sessionRoom names the Socket.IO room of one login session's sockets.
+func sessionRoom(sessionID string) string { return "session:" + sessionID }
+
+// New loads the recent history and attaches the room to nsp: authentication middleware, the
+// connection handler and the "chat message" handler. obs may be nil.
+func New(ctx context.Context, cfg Config, nsp *socketio.Namespace, messages store.MessageStore, auth Authenticator, obs Observer) (*Room, error) {
+	cfg = cfg.withDefaults()
+	recent, err := messages.Recent(ctx, cfg.HistorySize)
+	if err != nil {
+		return nil, fmt.Errorf("chat: loading history: %w", err)
+	}
+	initial := make([]Message, len(recent))
+	for i, m := range recent {
+		initial[i] = fromStore(m)
+	}
+	if obs == nil {
+		obs = nopObserver{}
+	}
+	r := &Room{
+		cfg:      cfg,
+		nsp:      nsp,
+		messages: messages,
+		obs:      obs,
+		log:      cfg.Logger,
+		presence: NewPresence(),
+		limiter:  newRateLimiter(cfg.RateBurst, cfg.RateInterval),
+		history:  newHistory(cfg.HistorySize, initial),
+	}
+	r.counts = &countBroadcaster{window: cfg.CountWindow, read: r.presence.Online, emit: r.broadcastCount}
+	nsp.Use(func(s *socketio.Socket) error {
+		id, ok := auth.Authenticate(s.Request())
+		if !ok {
+			return &socketio.ConnectError{Message: "unauthorized"}
+		}
+		s.SetData(id)
+		return nil
+	})
+	nsp.OnConnection(r.connected)
+	return r, nil
+}
+
+func fromStore(m store.Message) Message {
+	return Message{Username: m.Username, Message: m.Text, ID: m.ID, Time: m.Time}
+}
+
+// UsersOnline returns the number of distinct users online.
+func (r *Room) UsersOnline() int { return r.presence.Online() }
+
+// EndSession disconnects every socket of a login session (on logout).
+func (r *Room) EndSession(sessionID string) {
+	r.nsp.In(sessionRoom(sessionID)).DisconnectSockets(true)
+}
+
+// Close stops pending broadcasts.
+func (r *Room) Close() { r.counts.stop() }
+
+func (r *Room) connected(s *socketio.Socket) {
+	id, _ := s.Data().(Identity)
+	s.Join(sessionRoom(id.SessionID))
+	s.On(EventChatMessage, r.onChatMessage)
+	s.OnDisconnect(func(string) { r.disconnected(s, id) })
+
+	first, online := r.presence.Add(s.ID(), id.UserID)
+	r.obs.UsersOnline(online)
+	r.counts.sendCurrent(func(n int) { _ = s.Emit(EventUserCount, n) })
+	if h, err := r.history.json(); err == nil {
+		_ = s.Emit(EventHistory, h)
+	}
+	if first {
+		r.counts.changed()
+		if online <= r.cfg.AnnounceMaxUsers {
+			r.broadcast(s.Broadcast(), EventUser, userEvent{Username: id.Username, CurrentUsers: online, Connected: true})
+		}
+	}
+}
+
+func (r *Room) disconnected(s *socketio.Socket, id Identity) {
+	last, _, online := r.presence.Remove(s.ID())
+	if !last {
+		return
+	}
+	r.limiter.forget(id.UserID)
+	r.obs.UsersOnline(online)
+	r.counts.changed()
+	if online <= r.cfg.AnnounceMaxUsers {
+		r.broadcast(r.nsp.Except(s.ID()), EventUser, userEvent{Username: id.Username, CurrentUsers: online, Connected: false})
+	}
+}
+
+func (r *Room) broadcastCount(n int) {
+	r.broadcast(r.nsp.Except(), EventUserCount, n)
+}
+
+func (r *Room) broadcast(to *socketio.BroadcastOperator, event string, arg any) {
+	start := time.Now()
+	if err := to.Emit(event, arg); err != nil {
+		r.log.Error("chat: broadcast failed", "event", event, "err", err)
+		return
+	}
+	r.obs.Broadcast(event, time.Since(start))
+}
+
+// onChatMessage validates, rate-limits and stores a message, then sends it to everyone and
+// acknowledges it: the ack says ok only once the message is durable.
+func (r *Room) onChatMessage(e *socketio.Event) {
+	id, _ := e.Socket.Data().(Identity)
+	msg, err := r.accept(e, id)
+	if err != nil {
+		_ = e.Ack(ackReply{Error: err.Error()})
+		return
+	}
+	r.broadcast(r.nsp.Except(), EventChatMessage, msg)
+	_ = e.Ack(ackReply{OK: true, ID: msg.ID})
+}
+
+func (r *Room) accept(e *socketio.Event, id Identity) (Message, error) {
+	var text string
+	if e.Len() < 1 || e.Bind(&text) != nil {
+		return Message{}, ErrNotText
+	}
+	text = strings.TrimSpace(text)
+	switch {
+	case text == "":
+		return Message{}, ErrEmpty
+	case utf8.RuneCountInString(text) > r.cfg.MaxMessageLen:
+		return Message{}, fmt.Errorf("%w (at most %s characters)", ErrTooLong, strconv.Itoa(r.cfg.MaxMessageLen))
+	case !utf8.ValidString(text):
+		return Message{}, ErrNotText
+	case !r.limiter.allow(id.UserID):
+		return Message{}, ErrTooFast
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.StoreTimeout)
+	defer cancel()
+	stored, err := r.messages.Append(ctx, store.Message{UserID: id.UserID, Username: id.Username, Text: text})
+	if err != nil {
+		r.log.Error("chat: storing message", "user", id.Username, "err", err)
+		return Message{}, errInternal
+	}
+	r.obs.MessageStored()
+	m := fromStore(stored)
+	r.history.add(m)
+	return m, nil
+}
+
+type nopObserver struct{}
+
+func (nopObserver) UsersOnline(int)                 {}
+func (nopObserver) MessageStored()                  {}
+func (nopObserver) Broadcast(string, time.Duration) {}
