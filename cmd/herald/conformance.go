@@ -5,9 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/herald-chat/herald/engineio"
@@ -47,7 +44,7 @@ func conformanceSocket(s *socketio.Socket) {
 
 // runConformance serves what the official Engine.IO v4 and Socket.IO v5 compliance suites test
 // against, on addr, until SIGINT or SIGTERM.
-func runConformance(addr string, log *slog.Logger) error {
+func runConformance(ctx context.Context, addr string, log *slog.Logger) error {
 	cfg := engineio.Config{
 		PingInterval:   300 * time.Millisecond,
 		PingTimeout:    200 * time.Millisecond,
@@ -67,8 +64,6 @@ func runConformance(addr string, log *slog.Logger) error {
 	mux.Handle("/socket.io/", sio)
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("conformance server listening", "addr", addr)

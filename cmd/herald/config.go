@@ -1,0 +1,73 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// config is the chat server's configuration: each setting comes from its flag, else its
+// environment variable, else the default.
+type config struct {
+	Port               int
+	SessionSecret      string
+	DatabaseURL        string
+	GitHubClientID     string
+	GitHubClientSecret string
+	GitHubCallbackURL  string
+	AllowedOrigins     []string
+	SecureCookies      bool
+	LogLevel           string
+	// secretGenerated reports that SessionSecret was made up at start-up (dev only).
+	secretGenerated bool
+}
+
+// parseConfig reads flags from args, falling back on getenv.
+func parseConfig(args []string, getenv func(string) string) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("herald", flag.ContinueOnError)
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	port, err := strconv.Atoi(env("PORT", "3000"))
+	if err != nil {
+		return c, fmt.Errorf("PORT: %w", err)
+	}
+	var origins string
+	fs.IntVar(&c.Port, "port", port, "HTTP port (env PORT)")
+	fs.StringVar(&c.SessionSecret, "session-secret", env("SESSION_SECRET", ""), "secret that signs CSRF cookies, at least 16 bytes (env SESSION_SECRET; generated when unset)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", "herald.db"), "SQLite file, or sqlite://path (env DATABASE_URL)")
+	fs.StringVar(&c.GitHubClientID, "github-client-id", env("GITHUB_CLIENT_ID", ""), "GitHub OAuth client id (env GITHUB_CLIENT_ID)")
+	fs.StringVar(&c.GitHubClientSecret, "github-client-secret", env("GITHUB_CLIENT_SECRET", ""), "GitHub OAuth client secret (env GITHUB_CLIENT_SECRET)")
+	fs.StringVar(&c.GitHubCallbackURL, "github-callback-url", env("GITHUB_CALLBACK_URL", ""), "GitHub OAuth callback URL (env GITHUB_CALLBACK_URL; default http://localhost:PORT/auth/github/callback)")
+	fs.StringVar(&origins, "allowed-origins", env("ALLOWED_ORIGINS", ""), "comma-separated origins allowed to open sockets and post forms besides the server's own (env ALLOWED_ORIGINS)")
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", env("SECURE_COOKIES", "") == "true", "mark cookies Secure even without TLS, behind a TLS proxy (env SECURE_COOKIES=true)")
+	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	for o := range strings.SplitSeq(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.AllowedOrigins = append(c.AllowedOrigins, o)
+		}
+	}
+	if c.Port <= 0 || c.Port > 65535 {
+		return c, fmt.Errorf("port %d out of range", c.Port)
+	}
+	if c.GitHubCallbackURL == "" {
+		c.GitHubCallbackURL = fmt.Sprintf("http://localhost:%d/auth/github/callback", c.Port)
+	}
+	if c.SessionSecret == "" {
+		var b [32]byte
+		_, _ = rand.Read(b[:])
+		c.SessionSecret = hex.EncodeToString(b[:])
+		c.secretGenerated = true
+	}
+	return c, nil
+}

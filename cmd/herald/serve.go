@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/herald-chat/herald/engineio"
+	"github.com/herald-chat/herald/internal/auth"
+	"github.com/herald-chat/herald/internal/chat"
+	"github.com/herald-chat/herald/internal/metrics"
+	"github.com/herald-chat/herald/internal/store/sqlite"
+	webpages "github.com/herald-chat/herald/internal/web"
+	"github.com/herald-chat/herald/socketio"
+	"github.com/herald-chat/herald/web"
+)
+
+// app is the wired chat server.
+type app struct {
+	handler http.Handler
+	io      *socketio.Server
+	room    *chat.Room
+	db      *sqlite.DB
+	auth    *auth.Auth
+}
+
+// newApp opens the store and wires accounts, pages, sockets, the room and metrics together.
+func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
+	db, err := sqlite.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("opening the database: %w", err)
+	}
+	a, err := auth.New(auth.Config{
+		Users:          db.Users(),
+		Sessions:       db.Sessions(),
+		Secret:         []byte(cfg.SessionSecret),
+		SecureCookies:  cfg.SecureCookies,
+		AllowedOrigins: cfg.AllowedOrigins,
+		GitHub: auth.GitHubConfig{
+			ClientID:     cfg.GitHubClientID,
+			ClientSecret: cfg.GitHubClientSecret,
+			CallbackURL:  cfg.GitHubCallbackURL,
+		},
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	io := socketio.NewServer(socketio.Config{
+		Engine:      engineio.Config{AllowedOrigins: cfg.AllowedOrigins, Logger: log},
+		ClientFiles: web.ClientBundle,
+	})
+	m := metrics.New(io.Engine().Count)
+	room, err := chat.New(ctx, chat.Config{Logger: log}, io.Of("/"), db.Messages(), chat.AuthenticatorFunc(func(r *http.Request) (chat.Identity, bool) {
+		session, user, ok := a.SessionFromRequest(r)
+		return chat.Identity{UserID: user.ID, Username: user.Username, SessionID: session.ID}, ok
+	}), m)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	// Logging out ends that session's sockets at once: a signed-out tab must not stay in the room.
+	a.OnLogout = func(sessionID string, _ int64) { room.EndSession(sessionID) }
+
+	pages, err := webpages.New(webpages.Config{HealthCheck: db.Ping, Logger: log}, a)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	pages.Mount(mux)
+	mux.Handle("/socket.io/", io)
+	mux.Handle("GET /metrics", m.Handler())
+	return &app{handler: mux, io: io, room: room, db: db, auth: a}, nil
+}
+
+// close shuts the sockets down gracefully (clients are told and reconnect later), then the store.
+func (a *app) close(ctx context.Context) {
+	a.room.Close()
+	_ = a.io.Close(ctx)
+	_ = a.db.Close()
+}
+
+// serve runs the chat server until ctx ends, then shuts it down within 10 seconds.
+func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	if cfg.secretGenerated {
+		log.Warn("SESSION_SECRET is not set: using a random one, so sign-in forms open before a restart will fail after it; set SESSION_SECRET in production")
+	}
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	janitorCtx, stopJanitor := context.WithCancel(ctx)
+	defer stopJanitor()
+	go func() { _ = a.auth.RunJanitor(janitorCtx, time.Hour) }()
+
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
+	if err != nil {
+		a.close(ctx)
+		return err
+	}
+	log.Info("herald listening", "url", "http://localhost:"+strconv.Itoa(cfg.Port), "database", cfg.DatabaseURL, "github", cfg.GitHubClientID != "")
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		a.close(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a.close(shutdown)
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
