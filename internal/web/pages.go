@@ -1,0 +1,55 @@
+package web
+
+import (
+	"net/http"
+)
+
+// home renders the login and registration forms.
+func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
+	h.renderHome(w, r, http.StatusOK, homeData{})
+}
+
+// renderHome renders the home page with status, filling in the fields that
+// depend on the request.
+func (h *Handler) renderHome(w http.ResponseWriter, r *http.Request, status int, d homeData) {
+	d.CSRF = h.auth.CSRFToken(w, r)
+	d.GitHub = h.auth.GitHubEnabled()
+	if u, _, ok := h.auth.UserFromRequest(r); ok {
+		d.SignedInAs = u.Username
+	}
+	h.render(w, r, h.views.home, status, d)
+}
+
+// profile greets the signed-in user.
+func (h *Handler) profile(w http.ResponseWriter, r *http.Request) {
+	u, _, ok := h.auth.UserFromRequest(r)
+	if !ok {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	h.render(w, r, h.views.profile, http.StatusOK, userData{Username: u.Username})
+}
+
+// chat renders the chat room; the sockets do the rest.
+func (h *Handler) chat(w http.ResponseWriter, r *http.Request) {
+	u, _, ok := h.auth.UserFromRequest(r)
+	if !ok {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	h.render(w, r, h.views.chat, http.StatusOK, userData{Username: u.Username})
+}
+
+// healthz reports liveness, and readiness when a HealthCheck is configured.
+func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if h.cfg.HealthCheck != nil {
+		if err := h.cfg.HealthCheck(r.Context()); err != nil {
+			h.log.WarnContext(r.Context(), "health check failed", "err", err)
+			http.Error(w, "unhealthy", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok"))
+}
