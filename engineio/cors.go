@@ -18,9 +18,8 @@ func (srv *Server) originAllowed(r *http.Request) bool {
 	if srv.cfg.CheckOrigin != nil {
 		return srv.cfg.CheckOrigin(r)
 	}
-	if len(srv.cfg.AllowedOrigins) == 0 {
-		u, err := url.Parse(origin)
-		return err == nil && strings.EqualFold(u.Host, r.Host)
+	if u, err := url.Parse(origin); err == nil && strings.EqualFold(u.Host, r.Host) {
+		return true // same origin: the server's own pages
 	}
 	return slices.ContainsFunc(srv.cfg.AllowedOrigins, func(o string) bool {
 		return o == "*" || strings.EqualFold(strings.TrimSuffix(o, "/"), origin)
