@@ -3,6 +3,7 @@ package engineio
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 
@@ -73,7 +74,9 @@ func (s *Session) readWebSocket(conn *websocket.Conn) {
 			reason := ReasonTransportClose
 			if errors.Is(err, websocket.ErrMessageTooBig) {
 				reason = ReasonPayloadTooBig
-			} else if websocket.CloseStatus(err) == -1 && !errors.Is(err, context.Canceled) {
+			} else if websocket.CloseStatus(err) == -1 && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
+				// A connection that simply ends (io.EOF) was closed by the client, as with
+				// Node.js; anything else unexpected is a transport error.
 				reason = ReasonTransportError
 			}
 			s.fail(reason)
