@@ -188,6 +188,9 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 	default:
 		return nil, fmt.Errorf("unknown scenario %q", o.scenario)
 	}
+	if o.client != "epoll" && o.client != "goroutine" {
+		return nil, fmt.Errorf("-client %q: want epoll or goroutine", o.client)
+	}
 	if o.clients < 1 {
 		return nil, errors.New("-clients must be at least 1")
 	}
@@ -261,6 +264,7 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 			Messages:    messages,
 			StartAt:     startAt,
 			DialTimeout: o.dialTimeout.Seconds(),
+			Client:      o.client,
 		}
 		if srcIPs > 0 {
 			cfg.LocalIP = fmt.Sprintf("127.0.0.%d", 2+i%srcIPs%250)
@@ -388,6 +392,20 @@ func runFanout(ctx context.Context, o options, res *result.Run, workers pool, co
 		Seq    int   `json:"seq"`
 		SentAt int64 `json:"sentAt"`
 	}
+	// Warm-up events (negative seq) are sent first, at the same rate, and
+	// not measured: they take the first-use costs out of the numbers.
+	for i := range o.warmup {
+		ectx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := control.emit(ectx, "fanout", payload{Seq: -1 - i, SentAt: time.Now().UnixNano()})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("control client: warm-up emit: %w", err)
+		}
+		if err := sleepCtx(ctx, time.Duration(float64(time.Second)/o.msgRate)); err != nil {
+			return err
+		}
+	}
+	s2 = sp.sample()
 	start := time.Now()
 	for i := range messages {
 		due := start.Add(time.Duration(float64(i) / o.msgRate * float64(time.Second)))

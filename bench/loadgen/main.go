@@ -47,6 +47,8 @@ type options struct {
 	jsonOut      bool
 	outFile      string
 	pingInterval time.Duration
+	warmup       int
+	client       string
 }
 
 func main() {
@@ -61,6 +63,8 @@ func main() {
 	flag.IntVar(&o.concurrency, "concurrency", 256, "handshakes in flight at most, all workers together")
 	flag.Float64Var(&o.msgRate, "rate", 5, "fanout and polling: fanout events per second")
 	flag.DurationVar(&o.duration, "duration", 60*time.Second, "fanout and polling: how long to send; idle: how long to stay idle")
+	flag.StringVar(&o.client, "client", "epoll", "WebSocket client of the workers: epoll (lean, no goroutine per connection) or goroutine (coder/websocket)")
+	flag.IntVar(&o.warmup, "warmup", 2, "fanout and polling: unmeasured events sent first, at the same rate")
 	flag.DurationVar(&o.drain, "drain", 10*time.Second, "fanout and polling: how long to wait for late deliveries after the last send")
 	flag.DurationVar(&o.window, "window", 3*time.Second, "crowd: the clients arrive evenly over this window")
 	flag.DurationVar(&o.settle, "settle-timeout", 60*time.Second, "crowd: give up waiting for every client to hold the final count after this long")

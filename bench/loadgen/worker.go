@@ -22,6 +22,8 @@ import (
 	"math/bits"
 	"net/http"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +46,10 @@ type workerConfig struct {
 	Messages    int     `json:"messages"`    // fanout messages to track by sequence number
 	StartAt     int64   `json:"startAt"`     // unix ns at which to begin connecting
 	DialTimeout float64 `json:"dialTimeout"` // seconds per connection attempt
+	// Client selects the WebSocket client: "epoll" (default; the lean
+	// receive path of rawws.go) or "goroutine" (coder/websocket, one
+	// goroutine per connection; a cross-check).
+	Client string `json:"client"`
 }
 
 // workerMsg is any line a worker writes.
@@ -88,15 +94,18 @@ type clientState struct {
 func (c *clientState) event(name string, arg []byte, at int64) {
 	switch name {
 	case "tick":
-		c.w.ticks.Add(1)
 		seq, ok1 := numField(arg, "seq")
 		sent, ok2 := numField(arg, "sentAt")
 		if !ok1 || !ok2 {
 			c.w.bad.Add(1)
 			return
 		}
+		if seq < 0 {
+			return // a warm-up event: not measured
+		}
+		c.w.ticks.Add(1)
 		c.w.hist.Record(at - sent)
-		if seq < 0 || int(seq) >= c.w.cfg.Messages {
+		if int(seq) >= c.w.cfg.Messages {
 			c.w.bad.Add(1)
 			return
 		}
@@ -211,6 +220,18 @@ func (w *worker) connectAll(ctx context.Context, hc *http.Client, wg *sync.WaitG
 	if d := time.Until(time.Unix(0, cfg.StartAt)); d > 0 && d < time.Minute {
 		time.Sleep(d)
 	}
+	var loops []*loop
+	if cfg.Transport == "websocket" && cfg.Client != "goroutine" {
+		for range max(1, runtime.GOMAXPROCS(0)) {
+			l, err := newLoop()
+			if err != nil {
+				return workerMsg{Type: "connected", Errors: len(w.clients), ErrSample: err.Error()}
+			}
+			loops = append(loops, l)
+			wg.Go(func() { l.run(ctx) })
+		}
+	}
+	dialer := newDialer(cfg.LocalIP)
 	sem := make(chan struct{}, cfg.Concurrency)
 	var (
 		mu        sync.Mutex
@@ -235,11 +256,21 @@ func (w *worker) connectAll(ctx context.Context, hc *http.Client, wg *sync.WaitG
 			dctx, dcancel := context.WithTimeout(ctx, time.Duration(cfg.DialTimeout*float64(time.Second)))
 			var (
 				cl  eioClient
+				rc  *rawConn
 				err error
 			)
-			if cfg.Transport == "polling" {
+			switch {
+			case cfg.Transport == "polling":
 				cl, err = dialPolling(dctx, cfg.URL, hc)
-			} else {
+			case loops != nil:
+				rc, err = dialRaw(dctx, cfg.URL, dialer)
+				if err == nil {
+					c.alive.Store(true)
+					if err = loops[i%len(loops)].add(rc, c, &c.alive); err != nil {
+						c.alive.Store(false)
+					}
+				}
+			default:
 				cl, err = dialWS(dctx, cfg.URL, hc)
 			}
 			dcancel()
@@ -256,13 +287,15 @@ func (w *worker) connectAll(ctx context.Context, hc *http.Client, wg *sync.WaitG
 					lastDone = now
 				}
 				c.connected = true
-				c.alive.Store(true)
+				if cl != nil {
+					c.alive.Store(true)
+				}
 			}
 			mu.Unlock()
 			<-sem
 			attempts.Done()
-			if err != nil {
-				return
+			if err != nil || cl == nil {
+				return // failed, or served by a loop
 			}
 			_ = cl.run(ctx, c)
 			c.alive.Store(false)
@@ -323,9 +356,22 @@ func selfCPUSeconds() float64 {
 }
 
 // workerMain is the entry point of `loadgen -worker`.
+//
+// With LOADGEN_CPUPROFILE=prefix in the environment, each worker writes a
+// CPU profile to prefix.PID, to see what the load generator spends its time on.
 func workerMain() {
+	if prefix := os.Getenv("LOADGEN_CPUPROFILE"); prefix != "" {
+		f, err := os.Create(fmt.Sprintf("%s.%d", prefix, os.Getpid()))
+		if err == nil {
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
 	if err := runWorker(os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

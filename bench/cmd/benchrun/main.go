@@ -1,0 +1,426 @@
+// Command benchrun is the side-by-side benchmark harness: it builds the load
+// generator and the peers (Herald, Node socket.io, zishang520/socket.io),
+// runs every scenario against every peer several times, peers alternating,
+// the server pinned to one CPU and the load generator to the other, and
+// writes the medians, the targets and a chart to bench/results/.
+//
+// Run it from the repository root, or through bench/run.sh:
+//
+//	bash bench/run.sh          # the full run (about an hour)
+//	bash bench/run.sh -smoke   # everything small, for CI (about a minute)
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/herald-chat/herald/bench/internal/result"
+)
+
+// settings are the knobs of a suite run; see the flags in main.
+type settings struct {
+	smoke          bool
+	reps           int
+	peers          []string
+	scenarios      []string
+	fanoutClients  []int
+	duration       time.Duration
+	rate           float64
+	drain          time.Duration
+	idleClients    int
+	idleDuration   time.Duration
+	idlePing       time.Duration
+	crowdClients   int
+	crowdWindow    time.Duration
+	crowdTimeout   time.Duration
+	connectClients int
+	pollingClients int
+	connectRate    float64
+	serverCPUs     string
+	clientCPUs     string
+	pause          time.Duration
+	outDir         string
+	command        string
+}
+
+// variant is a peer with its user count mode.
+type variant struct {
+	Peer string `json:"peer"`
+	Mode string `json:"mode"` // none, tutorial or merged
+}
+
+// Label names the variant in tables: the peer, and the mode unless none.
+func (v variant) Label() string {
+	if v.Mode == "none" {
+		return v.Peer
+	}
+	return v.Peer + " (" + v.Mode + ")"
+}
+
+// benchCase is one scenario at one size, run against several variants.
+type benchCase struct {
+	Key          string        `json:"key"`
+	Scenario     string        `json:"scenario"`
+	Clients      int           `json:"clients"`
+	Variants     []variant     `json:"variants"`
+	PingInterval time.Duration `json:"pingInterval,omitempty"` // 0: the peer's default, 25 s
+	Args         []string      `json:"loadgenArgs"`
+	Timeout      time.Duration `json:"-"`
+}
+
+// runRecord is one run of one case against one variant.
+type runRecord struct {
+	Case    string      `json:"case"`
+	Variant variant     `json:"variant"`
+	Rep     int         `json:"rep"`
+	Order   int         `json:"order"` // position of the variant in this rep
+	Started time.Time   `json:"started"`
+	Result  *result.Run `json:"result,omitempty"`
+	Err     string      `json:"error,omitempty"`
+}
+
+func main() {
+	var s settings
+	var peers, scenarios, fanoutN string
+	flag.BoolVar(&s.smoke, "smoke", false, "run everything small (CI): smaller defaults for every flag not given")
+	flag.IntVar(&s.reps, "reps", 3, "runs of each case per peer; peers alternate which goes first")
+	flag.StringVar(&peers, "peers", "herald,node,zishang", "peers to run, comma-separated")
+	flag.StringVar(&scenarios, "scenarios", "fanout,idle,crowd,connect,polling", "scenarios to run, comma-separated")
+	flag.StringVar(&fanoutN, "fanout-clients", "1000,5000,10000,19000", "fan-out sizes, comma-separated")
+	flag.DurationVar(&s.duration, "duration", 60*time.Second, "fan-out and polling: how long to send")
+	flag.Float64Var(&s.rate, "rate", 5, "fan-out and polling: events per second")
+	flag.DurationVar(&s.drain, "drain", 10*time.Second, "fan-out and polling: wait this long at most for late deliveries")
+	flag.IntVar(&s.idleClients, "idle-clients", 19000, "idle: connected clients")
+	flag.DurationVar(&s.idleDuration, "idle-duration", 20*time.Second, "idle: how long the clients stay idle before RSS is read")
+	flag.DurationVar(&s.idlePing, "idle-ping", 5*time.Second, "idle: the peers' pingInterval (0 = their default, 25s)")
+	flag.IntVar(&s.crowdClients, "crowd-clients", 3000, "crowd: clients arriving")
+	flag.DurationVar(&s.crowdWindow, "crowd-window", 3*time.Second, "crowd: the window they arrive in")
+	flag.DurationVar(&s.crowdTimeout, "crowd-timeout", 60*time.Second, "crowd: give up waiting for the counts to settle after this")
+	flag.IntVar(&s.connectClients, "connect-clients", 5000, "connect: clients opening sessions as fast as they can")
+	flag.IntVar(&s.pollingClients, "polling-clients", 1000, "polling: long-polling clients receiving the fan-out")
+	flag.Float64Var(&s.connectRate, "connect-rate", 2000, "sessions opened per second while setting up fan-out, idle and polling")
+	flag.StringVar(&s.serverCPUs, "server-cpus", "0", "CPU list for the server (taskset -c); empty = no pinning")
+	flag.StringVar(&s.clientCPUs, "client-cpus", "1", "CPU list for the load generator (taskset -c); empty = no pinning")
+	flag.DurationVar(&s.pause, "pause", time.Second, "pause between runs")
+	flag.StringVar(&s.outDir, "out", "bench/results", "directory for latest.md, latest.svg and latest.json")
+	flag.Parse()
+
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if s.smoke {
+		smokeDefaults := map[string]string{
+			"reps": "1", "fanout-clients": "200", "duration": "2s", "drain": "3s",
+			"idle-clients": "200", "idle-duration": "1500ms", "idle-ping": "500ms",
+			"crowd-clients": "200", "crowd-window": "500ms", "crowd-timeout": "15s",
+			"connect-clients": "200", "polling-clients": "100", "pause": "200ms",
+		}
+		for name, v := range smokeDefaults {
+			if !set[name] {
+				if err := flag.Set(name, v); err != nil {
+					fatalf("smoke default %s=%s: %v", name, v, err)
+				}
+			}
+		}
+	}
+	s.peers = splitList(peers)
+	s.scenarios = splitList(scenarios)
+	for _, f := range splitList(fanoutN) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			fatalf("-fanout-clients: bad size %q", f)
+		}
+		s.fanoutClients = append(s.fanoutClients, n)
+	}
+	if s.reps < 1 {
+		fatalf("-reps must be at least 1")
+	}
+	s.command = os.Getenv("BENCH_CMDLINE")
+	if s.command == "" {
+		s.command = strings.Join(os.Args, " ")
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, s); err != nil {
+		fatalf("%v", err)
+	}
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "benchrun: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// findRoot returns the repository root: the nearest directory upwards that
+// holds bench/PROTOCOL.md.
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for range 20 {
+		if _, err := os.Stat(filepath.Join(dir, "bench", "PROTOCOL.md")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	return "", fmt.Errorf("run benchrun inside the Herald repository (no bench/PROTOCOL.md found)")
+}
+
+// plan lists the cases the settings ask for.
+func plan(s settings) ([]benchCase, error) {
+	var all []variant
+	for _, p := range s.peers {
+		all = append(all, variant{Peer: p, Mode: "none"})
+	}
+	common := []string{"-connect-rate", fmtFloat(s.connectRate)}
+	var cases []benchCase
+	for _, sc := range s.scenarios {
+		switch sc {
+		case result.ScenarioFanout:
+			for _, n := range s.fanoutClients {
+				cases = append(cases, benchCase{
+					Key: fmt.Sprintf("fanout-%d", n), Scenario: sc, Clients: n, Variants: all,
+					Args: append([]string{"-duration", s.duration.String(), "-rate", fmtFloat(s.rate),
+						"-drain", s.drain.String()}, common...),
+					Timeout: setupTime(n, s.connectRate) + s.duration + s.drain + 2*time.Minute,
+				})
+			}
+		case result.ScenarioPolling:
+			n := s.pollingClients
+			cases = append(cases, benchCase{
+				Key: fmt.Sprintf("polling-%d", n), Scenario: sc, Clients: n, Variants: all,
+				Args: append([]string{"-duration", s.duration.String(), "-rate", fmtFloat(s.rate),
+					"-drain", s.drain.String()}, common...),
+				Timeout: setupTime(n, s.connectRate) + s.duration + s.drain + 2*time.Minute,
+			})
+		case result.ScenarioIdle:
+			n := s.idleClients
+			cases = append(cases, benchCase{
+				Key: fmt.Sprintf("idle-%d", n), Scenario: sc, Clients: n, Variants: all,
+				PingInterval: s.idlePing,
+				Args: append([]string{"-duration", s.idleDuration.String(),
+					"-ping-interval", s.idlePing.String()}, common...),
+				Timeout: setupTime(n, s.connectRate) + s.idleDuration + 2*time.Minute,
+			})
+		case result.ScenarioCrowd:
+			n := s.crowdClients
+			var vs []variant
+			for _, p := range s.peers {
+				if p == peerNode {
+					vs = append(vs, variant{Peer: p, Mode: "tutorial"})
+				}
+				vs = append(vs, variant{Peer: p, Mode: "merged"})
+			}
+			cases = append(cases, benchCase{
+				Key: fmt.Sprintf("crowd-%d", n), Scenario: sc, Clients: n, Variants: vs,
+				Args:    []string{"-window", s.crowdWindow.String(), "-settle-timeout", s.crowdTimeout.String()},
+				Timeout: s.crowdWindow + s.crowdTimeout + 2*time.Minute,
+			})
+		case result.ScenarioConnect:
+			n := s.connectClients
+			cases = append(cases, benchCase{
+				Key: fmt.Sprintf("connect-%d", n), Scenario: sc, Clients: n, Variants: all,
+				Args:    nil,
+				Timeout: setupTime(n, 0) + 2*time.Minute,
+			})
+		case scenarioChat:
+			c, err := chatCase(s)
+			if err != nil {
+				return nil, err
+			}
+			cases = append(cases, c)
+		default:
+			return nil, fmt.Errorf("unknown scenario %q", sc)
+		}
+	}
+	return cases, nil
+}
+
+// setupTime estimates how long opening n sessions takes.
+func setupTime(n int, rate float64) time.Duration {
+	if rate <= 0 {
+		rate = 500
+	}
+	return time.Duration(float64(n)/rate*float64(time.Second)) * 3
+}
+
+func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// rotate returns vs rotated left by k: each rep starts with another peer.
+func rotate(vs []variant, k int) []variant {
+	out := make([]variant, 0, len(vs))
+	for i := range vs {
+		out = append(out, vs[(i+k)%len(vs)])
+	}
+	return out
+}
+
+// suite is everything a report is made from.
+type suite struct {
+	Settings settings    `json:"-"`
+	Started  time.Time   `json:"started"`
+	Finished time.Time   `json:"finished"`
+	Command  string      `json:"command"`
+	Machine  machineInfo `json:"machine"`
+	Versions versions    `json:"versions"`
+	Pinning  string      `json:"pinning"`
+	Cases    []benchCase `json:"cases"`
+	Runs     []runRecord `json:"runs"`
+	Skipped  map[string]string
+}
+
+// versions are the software under test.
+type versions struct {
+	Go       string `json:"go"`
+	Herald   string `json:"herald"`
+	Node     string `json:"node"`
+	SocketIO string `json:"socketio"`
+	Zishang  string `json:"zishang"`
+}
+
+func run(ctx context.Context, s settings) error {
+	root, err := findRoot()
+	if err != nil {
+		return err
+	}
+	if !filepath.IsAbs(s.outDir) {
+		s.outDir = filepath.Join(root, s.outDir)
+	}
+	cases, err := plan(s)
+	if err != nil {
+		return err
+	}
+	// Pinning needs taskset and two CPUs.
+	if s.serverCPUs != "" || s.clientCPUs != "" {
+		if _, err := exec.LookPath("taskset"); err != nil || runtime.NumCPU() < 2 {
+			fmt.Fprintln(os.Stderr, "benchrun: taskset missing or fewer than 2 CPUs: not pinning")
+			s.serverCPUs, s.clientCPUs = "", ""
+		}
+	}
+	tc, err := build(ctx, root, s.peers)
+	if err != nil {
+		return err
+	}
+	st := &suite{
+		Settings: s, Started: time.Now(), Command: s.command, Machine: readMachine(),
+		Versions: versions{Go: tc.goVersion, Herald: tc.heraldVersion, Node: tc.nodeVersion,
+			SocketIO: tc.socketIOVersion, Zishang: tc.zishangVersion},
+		Cases: cases, Skipped: tc.skipped,
+	}
+	st.Pinning = "none"
+	if s.serverCPUs != "" || s.clientCPUs != "" {
+		st.Pinning = fmt.Sprintf("server on CPU %s, load generator on CPU %s (taskset)", orDash(s.serverCPUs), orDash(s.clientCPUs))
+	}
+
+	failures := 0
+	for _, c := range cases {
+		for rep := range s.reps {
+			for order, v := range rotate(c.Variants, rep) {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				if _, ok := tc.peers[v.Peer]; !ok {
+					continue
+				}
+				rec := runOne(ctx, tc, s, c, v, rep, order)
+				if rec.Err != "" {
+					failures++
+				}
+				st.Runs = append(st.Runs, rec)
+				if err := sleepCtx(ctx, s.pause); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	st.Finished = time.Now()
+	if err := writeOutputs(st); err != nil {
+		return err
+	}
+	if failures > 0 || len(tc.skipped) > 0 {
+		return fmt.Errorf("%d runs failed, %d peers skipped: see %s", failures, len(tc.skipped), filepath.Join(s.outDir, "latest.md"))
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// runOne starts the peer, runs the load generator against it and stops it.
+func runOne(ctx context.Context, tc *toolchain, s settings, c benchCase, v variant, rep, order int) runRecord {
+	rec := runRecord{Case: c.Key, Variant: v, Rep: rep, Order: order, Started: time.Now()}
+	fmt.Fprintf(os.Stderr, "\n== %s / %s / rep %d\n", c.Key, v.Label(), rep+1)
+	peer, err := tc.startPeer(ctx, v, c.PingInterval, s.serverCPUs)
+	if err != nil {
+		rec.Err = err.Error()
+		fmt.Fprintf(os.Stderr, "benchrun: %v\n", err)
+		return rec
+	}
+	defer peer.stop()
+
+	rctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	argv := []string{tc.loadgen, "-url", fmt.Sprintf("http://127.0.0.1:%d", peer.port),
+		"-scenario", c.Scenario, "-clients", strconv.Itoa(c.Clients),
+		"-server-pid", strconv.Itoa(peer.pid), "-json"}
+	argv = pinned(s.clientCPUs, append(argv, c.Args...))
+	cmd := exec.CommandContext(rctx, argv[0], argv[1:]...)
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.Output()
+	if err != nil {
+		rec.Err = fmt.Sprintf("loadgen: %v", err)
+		fmt.Fprintf(os.Stderr, "benchrun: %s\n", rec.Err)
+		return rec
+	}
+	var r result.Run
+	if err := json.Unmarshal(out, &r); err != nil {
+		rec.Err = fmt.Sprintf("loadgen output: %v", err)
+		return rec
+	}
+	rec.Result = &r
+	return rec
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

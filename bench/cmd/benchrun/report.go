@@ -1,0 +1,452 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/herald-chat/herald/bench/internal/result"
+)
+
+// machineInfo describes the machine the suite ran on.
+type machineInfo struct {
+	CPU    string `json:"cpu"`
+	CPUs   int    `json:"cpus"`
+	Memory string `json:"memory"`
+	Kernel string `json:"kernel"`
+	OS     string `json:"os"`
+}
+
+func readMachine() machineInfo {
+	m := machineInfo{CPUs: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				f := strings.Fields(rest)
+				if kb, err := strconv.ParseFloat(f[0], 64); err == nil {
+					m.Memory = fmt.Sprintf("%.1f GiB", kb/(1<<20))
+				}
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	return m
+}
+
+// metric is one number read from a run.
+type metric struct {
+	Head string
+	Get  func(r *result.Run) (float64, bool)
+	Prec int // decimals shown
+}
+
+func always(f func(r *result.Run) float64) func(r *result.Run) (float64, bool) {
+	return func(r *result.Run) (float64, bool) { return f(r), true }
+}
+
+func positive(f func(r *result.Run) float64) func(r *result.Run) (float64, bool) {
+	return func(r *result.Run) (float64, bool) { v := f(r); return v, v > 0 }
+}
+
+var (
+	mP99        = metric{"p99 ms", positive(func(r *result.Run) float64 { return r.LatencyP99MS }), 2}
+	mCPUDeliver = metric{"CPU µs/delivery", positive(func(r *result.Run) float64 { return r.CPUPerDeliver }), 2}
+	mIdleKiB    = metric{"RSS KiB/socket", positive(func(r *result.Run) float64 { return r.RSSPerConnIdle / 1024 }), 1}
+	mSettle     = metric{"settle ms", func(r *result.Run) (float64, bool) { return r.SettleMS, r.Settled }, 0}
+	mCrowdCPU   = metric{"server CPU s", positive(func(r *result.Run) float64 { return r.CrowdCPUSecs }), 2}
+	mConnRate   = metric{"sessions/s", positive(func(r *result.Run) float64 { return r.ConnectRate }), 0}
+)
+
+// columns lists the table columns of each scenario.
+func columns(scenario string) []metric {
+	switch scenario {
+	case result.ScenarioFanout, result.ScenarioPolling:
+		return []metric{
+			{"p50 ms", positive(func(r *result.Run) float64 { return r.LatencyP50MS }), 2},
+			mP99,
+			{"max ms", positive(func(r *result.Run) float64 { return r.LatencyMaxMS }), 1},
+			mCPUDeliver,
+			{"lost", always(func(r *result.Run) float64 { return float64(r.Lost) }), 0},
+			{"KiB/conn idle", positive(func(r *result.Run) float64 { return r.RSSPerConnIdle / 1024 }), 1},
+			{"KiB/conn load", positive(func(r *result.Run) float64 { return r.RSSPerConnLoad / 1024 }), 1},
+			{"loadgen % core", always(func(r *result.Run) float64 { return r.LoadgenUtil * 100 }), 0},
+		}
+	case result.ScenarioIdle:
+		return []metric{
+			mIdleKiB,
+			{"RSS MiB", positive(func(r *result.Run) float64 { return float64(r.RSSIdle) / (1 << 20) }), 1},
+			{"alive", always(func(r *result.Run) float64 { return float64(r.Alive) }), 0},
+			{"pings answered", always(func(r *result.Run) float64 { return float64(r.Pings) }), 0},
+			{"heartbeat CPU ms", always(func(r *result.Run) float64 { return r.ServerCPULoad * 1000 }), 0},
+		}
+	case result.ScenarioCrowd:
+		return []metric{
+			{"arrival s", positive(func(r *result.Run) float64 { return r.ConnectSeconds }), 2},
+			mSettle,
+			{"stale clients", always(func(r *result.Run) float64 { return float64(r.Stale) }), 0},
+			mCrowdCPU,
+			{"count events", always(func(r *result.Run) float64 { return float64(r.CountUpdates) }), 0},
+		}
+	case result.ScenarioConnect:
+		return []metric{
+			mConnRate,
+			{"CPU µs/session", positive(func(r *result.Run) float64 { return r.CPUPerSessionUS }), 0},
+			{"errors", always(func(r *result.Run) float64 { return float64(r.ConnectErrors) }), 0},
+		}
+	}
+	return nil
+}
+
+// stat is the median of a metric over a variant's runs of a case.
+type stat struct {
+	Median, Min, Max float64
+	N                int // runs with a value
+	Failed           int // runs that failed
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func (st *suite) runsOf(caseKey string, v variant) []runRecord {
+	var out []runRecord
+	for _, r := range st.Runs {
+		if r.Case == caseKey && r.Variant == v {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (st *suite) stat(caseKey string, v variant, m metric) stat {
+	var xs []float64
+	var s stat
+	for _, r := range st.runsOf(caseKey, v) {
+		if r.Result == nil {
+			s.Failed++
+			continue
+		}
+		if x, ok := m.Get(r.Result); ok {
+			xs = append(xs, x)
+		}
+	}
+	s.N = len(xs)
+	if s.N > 0 {
+		s.Median = median(xs)
+		s.Min, s.Max = slices.Min(xs), slices.Max(xs)
+	}
+	return s
+}
+
+// ratio is the median over reps of a/b, a and b measured in the same rep.
+func (st *suite) ratio(caseKey string, a, b variant, m metric) (float64, int) {
+	var xs []float64
+	for _, ra := range st.runsOf(caseKey, a) {
+		for _, rb := range st.runsOf(caseKey, b) {
+			if ra.Rep != rb.Rep || ra.Result == nil || rb.Result == nil {
+				continue
+			}
+			x, ok1 := m.Get(ra.Result)
+			y, ok2 := m.Get(rb.Result)
+			if ok1 && ok2 && y != 0 {
+				xs = append(xs, x/y)
+			}
+		}
+	}
+	if len(xs) == 0 {
+		return math.NaN(), 0
+	}
+	return median(xs), len(xs)
+}
+
+func fmtNum(x float64, prec int) string {
+	if math.IsNaN(x) {
+		return "–"
+	}
+	return strconv.FormatFloat(x, 'f', prec, 64)
+}
+
+func (s stat) cell(prec int) string {
+	switch {
+	case s.N == 0 && s.Failed > 0:
+		return fmt.Sprintf("failed ×%d", s.Failed)
+	case s.N == 0:
+		return "–"
+	}
+	out := fmtNum(s.Median, prec)
+	if s.N > 1 && s.Min != s.Max {
+		out += fmt.Sprintf(" (%s–%s)", fmtNum(s.Min, prec), fmtNum(s.Max, prec))
+	}
+	if s.Failed > 0 {
+		out += fmt.Sprintf(", failed ×%d", s.Failed)
+	}
+	return out
+}
+
+// targetRow is one line of the targets table.
+type targetRow struct {
+	Name, Herald, Node, Ratio, Goal, Verdict, Zishang string
+}
+
+// caseFor returns the key of the case of a scenario with n clients, or of
+// its largest size when there is none with n (n = 0: the only one).
+func (st *suite) caseFor(scenario string, n int) (benchCase, bool) {
+	var best benchCase
+	found := false
+	for _, c := range st.Cases {
+		if c.Scenario != scenario {
+			continue
+		}
+		if c.Clients == n {
+			return c, true
+		}
+		if !found || c.Clients > best.Clients {
+			best, found = c, true
+		}
+	}
+	return best, found
+}
+
+// targets computes the goals of the issue: Herald against Node, each a
+// ratio of two runs of the same rep, or an absolute bound.
+func (st *suite) targets() []targetRow {
+	var rows []targetRow
+	herald := variant{peerHerald, "none"}
+	node := variant{peerNode, "none"}
+	zishang := variant{peerZishang, "none"}
+	verdict := func(v float64, goal float64, atLeast bool) string {
+		switch {
+		case math.IsNaN(v):
+			return "n/a"
+		case atLeast && v >= goal, !atLeast && v <= goal:
+			return "**met**"
+		}
+		return "missed"
+	}
+	cmp := func(atLeast bool) string {
+		if atLeast {
+			return "≥"
+		}
+		return "≤"
+	}
+	// A ratio target.
+	rel := func(name string, c benchCase, h, ref variant, m metric, goal float64, atLeast bool) {
+		hs, rs, zs := st.stat(c.Key, h, m), st.stat(c.Key, ref, m), st.stat(c.Key, zishang, m)
+		r, _ := st.ratio(c.Key, h, ref, m)
+		zr, _ := st.ratio(c.Key, zishang, ref, m)
+		z := "–"
+		if zs.N > 0 {
+			z = fmt.Sprintf("%s (%s×)", fmtNum(zs.Median, m.Prec), fmtNum(zr, 2))
+		}
+		rows = append(rows, targetRow{
+			Name: name, Herald: hs.cell(m.Prec), Node: rs.cell(m.Prec), Ratio: fmtNum(r, 3) + "×",
+			Goal: fmt.Sprintf("%s %g× %s", cmp(atLeast), goal, ref.Label()), Verdict: verdict(r, goal, atLeast),
+			Zishang: z,
+		})
+	}
+	// An absolute target.
+	abs := func(name string, c benchCase, h variant, m metric, goal float64, unit string) {
+		hs, ns, zs := st.stat(c.Key, h, m), st.stat(c.Key, variant{peerNode, h.Mode}, m), st.stat(c.Key, variant{peerZishang, h.Mode}, m)
+		v := math.NaN()
+		if hs.N > 0 {
+			v = hs.Median
+		}
+		rows = append(rows, targetRow{
+			Name: name, Herald: hs.cell(m.Prec), Node: ns.cell(m.Prec), Ratio: "",
+			Goal: fmt.Sprintf("≤ %g %s", goal, unit), Verdict: verdict(v, goal, false),
+			Zishang: zs.cell(m.Prec),
+		})
+	}
+	if c, ok := st.caseFor(result.ScenarioFanout, 10000); ok {
+		rel(fmt.Sprintf("fan-out %d: p99 latency (ms)", c.Clients), c, herald, node, mP99, 0.5, false)
+		rel(fmt.Sprintf("fan-out %d: server CPU per delivery (µs)", c.Clients), c, herald, node, mCPUDeliver, 0.6, false)
+	}
+	if c, ok := st.caseFor(result.ScenarioIdle, 0); ok {
+		abs(fmt.Sprintf("idle %d: server RSS per socket (KiB)", c.Clients), c, herald, mIdleKiB, 10, "KiB")
+	}
+	if c, ok := st.caseFor(result.ScenarioCrowd, 0); ok {
+		hm := variant{peerHerald, "merged"}
+		abs(fmt.Sprintf("crowd %d: all hold the final count, after the last connect (ms)", c.Clients), c, hm, mSettle, 1000, "ms")
+		rel(fmt.Sprintf("crowd %d: server CPU (s) vs Node tutorial", c.Clients), c, hm, variant{peerNode, "tutorial"}, mCrowdCPU, 0.05, false)
+		rel(fmt.Sprintf("crowd %d: server CPU (s) vs Node merged", c.Clients), c, hm, variant{peerNode, "merged"}, mCrowdCPU, 0.5, false)
+	}
+	if c, ok := st.caseFor(result.ScenarioConnect, 0); ok {
+		rel(fmt.Sprintf("connect %d: sessions/s", c.Clients), c, herald, node, mConnRate, 2, true)
+	}
+	if c, ok := st.caseFor(result.ScenarioPolling, 0); ok {
+		rel(fmt.Sprintf("polling %d: p99 latency (ms)", c.Clients), c, herald, node, mP99, 1, false)
+	}
+	return rows
+}
+
+var scenarioTitles = map[string]string{
+	result.ScenarioFanout:  "Fan-out over WebSocket",
+	result.ScenarioIdle:    "Idle WebSocket clients",
+	result.ScenarioCrowd:   "Crowd arrival",
+	result.ScenarioConnect: "Connect rate",
+	result.ScenarioPolling: "Fan-out over HTTP long-polling",
+}
+
+var scenarioNotes = map[string]string{
+	result.ScenarioFanout: "The control client emits `fanout` {seq, sentAt} at the given rate; the peer does `io.emit('tick', payload)`. " +
+		"Latency is receive time − sentAt over every client × event. CPU is the server's user+system time during the sending phase, over the deliveries.",
+	result.ScenarioIdle: "Clients connect and then only answer heartbeats. RSS per socket = (RSS after the idle time − RSS before any client) / clients.",
+	result.ScenarioCrowd: "The clients arrive evenly over the window; every arrival changes the count. Settle = the moment the last client holds the final count, " +
+		"after the last client's CONNECT reply. CPU is the server's, from the first dial to settled.",
+	result.ScenarioConnect: "Clients open WebSocket sessions (handshake + CONNECT) as fast as the load generator can, a bounded number in flight. Sessions/s over first dial to last CONNECT reply.",
+	result.ScenarioPolling: "As fan-out, with clients on HTTP long-polling (no upgrade).",
+}
+
+// markdown renders the report.
+func (st *suite) markdown() string {
+	var b strings.Builder
+	s := st.Settings
+	title := "Herald side-by-side benchmark"
+	if s.smoke {
+		title += " (smoke)"
+	}
+	fmt.Fprintf(&b, "# %s\n\n", title)
+	fmt.Fprintf(&b, "- **Date**: %s (%.0f min)\n", st.Started.UTC().Format("2006-01-02 15:04 MST"), st.Finished.Sub(st.Started).Minutes())
+	fmt.Fprintf(&b, "- **Command**: `%s`\n", st.Command)
+	fmt.Fprintf(&b, "- **Machine**: %s, %d CPUs, %s, Linux %s (%s)\n", orDash(st.Machine.CPU), st.Machine.CPUs, st.Machine.Memory, st.Machine.Kernel, st.Machine.OS)
+	fmt.Fprintf(&b, "- **Pinning**: %s\n", st.Pinning)
+	fmt.Fprintf(&b, "- **Versions**: Herald %s (%s); Node %s with socket.io %s; zishang520/socket.io %s\n",
+		orDash(st.Versions.Herald), orDash(st.Versions.Go), orDash(st.Versions.Node), orDash(st.Versions.SocketIO), orDash(st.Versions.Zishang))
+	fmt.Fprintf(&b, "- **Method**: each case runs %d× per peer; the order of the peers rotates every rep, so each goes first in turn. "+
+		"A fresh server process per run. Values are medians (min–max over the reps); ratios are medians of per-rep ratios, Herald ÷ Node, measured in the same rep.\n", s.reps)
+	if len(st.Skipped) > 0 {
+		for _, p := range sortedKeys(st.Skipped) {
+			fmt.Fprintf(&b, "- **Skipped peer %s**: %s\n", p, st.Skipped[p])
+		}
+	}
+	b.WriteString("\n## Targets (Herald vs Node, same run)\n\n")
+	b.WriteString("| target | Herald | Node | Herald ÷ Node | goal | verdict | zishang (÷ Node) |\n|---|---|---|---|---|---|---|\n")
+	for _, t := range st.targets() {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", t.Name, t.Herald, t.Node, t.Ratio, t.Goal, t.Verdict, t.Zishang)
+	}
+	if s.smoke {
+		b.WriteString("\nSmoke sizes are far below the targets' sizes: these verdicts only show that the harness works.\n")
+	}
+
+	for _, sc := range []string{result.ScenarioFanout, result.ScenarioIdle, result.ScenarioCrowd, result.ScenarioConnect, result.ScenarioPolling} {
+		var cs []benchCase
+		for _, c := range st.Cases {
+			if c.Scenario == sc {
+				cs = append(cs, c)
+			}
+		}
+		if len(cs) == 0 {
+			continue
+		}
+		cols := columns(sc)
+		fmt.Fprintf(&b, "\n## %s\n\n%s\n", scenarioTitles[sc], scenarioNotes[sc])
+		switch sc {
+		case result.ScenarioFanout, result.ScenarioPolling:
+			fmt.Fprintf(&b, "Settings: %g events/s for %v (%d events), ~40-byte payload, peers' default heartbeat (25 s).\n",
+				s.rate, s.duration, max(1, int(math.Round(s.rate*s.duration.Seconds()))))
+		case result.ScenarioIdle:
+			fmt.Fprintf(&b, "Settings: idle for %v with the peers' pingInterval set to %v.\n", s.idleDuration, s.idlePing)
+		case result.ScenarioCrowd:
+			fmt.Fprintf(&b, "Settings: arrival window %v; tutorial = `io.emit('user count', n)` on every change, merged = latest value once per 50 ms window.\n", s.crowdWindow)
+		}
+		b.WriteString("\n| clients | peer |")
+		for _, m := range cols {
+			fmt.Fprintf(&b, " %s |", m.Head)
+		}
+		b.WriteString("\n|---|---|" + strings.Repeat("---|", len(cols)) + "\n")
+		for _, c := range cs {
+			for _, v := range c.Variants {
+				if len(st.runsOf(c.Key, v)) == 0 {
+					continue
+				}
+				fmt.Fprintf(&b, "| %d | %s |", c.Clients, v.Label())
+				for _, m := range cols {
+					fmt.Fprintf(&b, " %s |", st.stat(c.Key, v, m).cell(m.Prec))
+				}
+				b.WriteString("\n")
+			}
+		}
+	}
+
+	b.WriteString("\n## Chat traffic through the real app\n\nTODO(bench): not measured yet — the chat app is not ready. " +
+		"The hook is `scenarioChat` in bench/cmd/benchrun/chat.go.\n")
+
+	var notes []string
+	for _, r := range st.Runs {
+		label := fmt.Sprintf("%s / %s / rep %d", r.Case, r.Variant.Label(), r.Rep+1)
+		if r.Err != "" {
+			notes = append(notes, fmt.Sprintf("- %s: **failed**: %s", label, r.Err))
+			continue
+		}
+		for _, n := range r.Result.Notes {
+			if strings.HasPrefix(n, "server pingInterval") {
+				continue
+			}
+			notes = append(notes, fmt.Sprintf("- %s: %s", label, n))
+		}
+	}
+	if len(notes) > 0 {
+		b.WriteString("\n## Notes from the runs\n\n" + strings.Join(notes, "\n") + "\n")
+	}
+	b.WriteString("\nRaw results: `latest.json` beside this file. Chart: `latest.svg`.\n")
+	return b.String()
+}
+
+func sortedKeys(m map[string]string) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// writeOutputs writes latest.md, latest.svg and latest.json.
+func writeOutputs(st *suite) error {
+	dir := st.Settings.outDir
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	md := st.markdown()
+	files := map[string][]byte{
+		"latest.json": js,
+		"latest.md":   []byte(md),
+		"latest.svg":  []byte(st.svg()),
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(os.Stderr, "\n%s\nbenchrun: wrote %s\n", md, filepath.Join(dir, "latest.{md,svg,json}"))
+	return nil
+}
