@@ -169,8 +169,12 @@ func (srv *Server) newSession(r *http.Request, t transportKind) *Session {
 	srv.wg.Add(1)
 	srv.mu.Unlock()
 	srv.count.Add(1)
+	// Open may end the session itself (Close, or a Send past the queue bound); dispatchMu makes
+	// the OnClose that follows wait until Open has returned the handler to call it on.
+	s.dispatchMu.Lock()
 	s.startHeartbeat()
 	s.handler = srv.handler.Open(s)
+	s.dispatchMu.Unlock()
 	return s
 }
 
