@@ -32,6 +32,7 @@ func startWorker(cfg workerConfig) (*workerProc, error) {
 		return nil, err
 	}
 	cmd := exec.Command(exe, "-worker")
+	cmd.Env = append(os.Environ(), workerEnv+"=1")
 	cmd.Stderr = os.Stderr
 	// A worker must not outlive its coordinator.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -373,6 +374,11 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 	if res.LoadgenUtil > 0.85 {
 		res.Notes = append(res.Notes, fmt.Sprintf("the load generator used %.0f%% of a core: latencies may measure the client", res.LoadgenUtil*100))
 	}
+	// Judged only with enough server CPU to read: /proc counts 10 ms ticks.
+	if res.ServerCPULoad >= 0.2 && res.LoadgenCPUPerDeliver > 0.8*res.CPUPerDeliver {
+		res.Notes = append(res.Notes, fmt.Sprintf("receiving cost the load generator %.1f µs per delivery, sending cost the server %.1f: latencies may measure the client",
+			res.LoadgenCPUPerDeliver, res.CPUPerDeliver))
+	}
 	if len(sp.errs) > 0 {
 		res.Notes = append(res.Notes, "sampling the server: "+sp.errs[0])
 	}
@@ -405,6 +411,11 @@ func runFanout(ctx context.Context, o options, res *result.Run, workers pool, co
 			return err
 		}
 	}
+	st0, err := workers.ask(ctx, "status", "status", 10*time.Second)
+	if err != nil {
+		return err
+	}
+	lg0 := sum(st0).CPUSecs + selfCPUSeconds()
 	s2 = sp.sample()
 	start := time.Now()
 	for i := range messages {
@@ -438,6 +449,10 @@ func runFanout(ctx context.Context, o options, res *result.Run, workers pool, co
 		}
 	}
 	s3 := sp.sample()
+	lg1 := last.CPUSecs + selfCPUSeconds()
+	if last.Ticks > 0 {
+		res.LoadgenCPUPerDeliver = (lg1 - lg0) / float64(last.Ticks) * 1e6
+	}
 	res.ServerCPULoad = s3.CPU - s2.CPU
 	res.RSSLoad = s3.RSS
 	res.ServerThreadsLoad = s3.Threads
@@ -535,6 +550,7 @@ func printSummary(w io.Writer, r *result.Run) {
 		if r.CPUPerDeliver > 0 {
 			fmt.Fprintf(&b, "  server: %.3fs CPU under load = %.2f µs per delivery\n", r.ServerCPULoad, r.CPUPerDeliver)
 		}
+		fmt.Fprintf(&b, "  loadgen: %.2f µs CPU per delivery received\n", r.LoadgenCPUPerDeliver)
 	}
 	if r.Scenario == result.ScenarioCrowd {
 		fmt.Fprintf(&b, "  crowd: final count %d, settled %v (%d stale), %.1f ms after the last connect, %d count events, server CPU %.3fs\n",

@@ -27,6 +27,10 @@ import (
 	"github.com/herald-chat/herald/bench/internal/result"
 )
 
+// workerEnv marks a worker process in its environment, besides the -worker
+// flag: a test binary re-executed as a worker sees it before parsing flags.
+const workerEnv = "LOADGEN_WORKER"
+
 // options are the coordinator's flags.
 type options struct {
 	url          string
@@ -76,7 +80,7 @@ func main() {
 	flag.DurationVar(&o.pingInterval, "ping-interval", 0, "the server's pingInterval, for the record only (the server is configured separately)")
 	flag.Parse()
 
-	if *worker {
+	if *worker || os.Getenv(workerEnv) == "1" {
 		workerMain()
 		return
 	}

@@ -77,7 +77,7 @@ type workerMsg struct {
 	Dups      int64          `json:"dups,omitempty"`
 	Bad       int64          `json:"bad,omitempty"` // events that did not parse or had a seq out of range
 	Latency   *result.Sparse `json:"latency,omitempty"`
-	CPUSecs   float64        `json:"cpuSecs,omitempty"`
+	CPUSecs   float64        `json:"cpuSecs,omitempty"` // the worker's own CPU time so far (status, report)
 }
 
 // clientState is what one client has seen. Its fields are atomics: the
@@ -308,7 +308,8 @@ func (w *worker) connectAll(ctx context.Context, hc *http.Client, wg *sync.WaitG
 }
 
 func (w *worker) status(want int64) workerMsg {
-	m := workerMsg{Type: "status", Ticks: w.ticks.Load(), Pings: w.pings.Load(), CountEvents: w.countEvents.Load()}
+	m := workerMsg{Type: "status", Ticks: w.ticks.Load(), Pings: w.pings.Load(), CountEvents: w.countEvents.Load(),
+		CPUSecs: selfCPUSeconds()}
 	for _, c := range w.clients {
 		if c.alive.Load() {
 			m.Alive++
@@ -341,7 +342,6 @@ func (w *worker) report() workerMsg {
 	m.Bad = w.bad.Load()
 	s := w.hist.Sparse()
 	m.Latency = &s
-	m.CPUSecs = selfCPUSeconds()
 	return m
 }
 

@@ -86,7 +86,7 @@ func columns(scenario string) []metric {
 			{"lost", always(func(r *result.Run) float64 { return float64(r.Lost) }), 0},
 			{"KiB/conn idle", positive(func(r *result.Run) float64 { return r.RSSPerConnIdle / 1024 }), 1},
 			{"KiB/conn load", positive(func(r *result.Run) float64 { return r.RSSPerConnLoad / 1024 }), 1},
-			{"loadgen % core", always(func(r *result.Run) float64 { return r.LoadgenUtil * 100 }), 0},
+			{"loadgen µs/delivery", positive(func(r *result.Run) float64 { return r.LoadgenCPUPerDeliver }), 2},
 		}
 	case result.ScenarioIdle:
 		return []metric{

@@ -36,6 +36,9 @@ type Run struct {
 	LatencyMaxMS  float64 `json:"latencyMaxMs,omitempty"`
 	CPUPerDeliver float64 `json:"cpuPerDeliveryUs,omitempty"` // server CPU µs per delivered event
 	Latency       *Sparse `json:"latency,omitempty"`          // the merged histogram, ns
+	// LoadgenCPUPerDeliver is what receiving cost the load generator, µs
+	// per delivery; when it nears CPUPerDeliver the client is the bottleneck.
+	LoadgenCPUPerDeliver float64 `json:"loadgenCpuPerDeliveryUs,omitempty"`
 
 	// Crowd phase.
 	FinalCount    int     `json:"finalCount,omitempty"`   // the count every client should end with

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"encoding/xml"
+	"errors"
+	"io"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/herald-chat/herald/bench/internal/result"
+)
+
+func testSettings() settings {
+	return settings{
+		reps: 3, peers: []string{peerHerald, peerNode, peerZishang},
+		scenarios:     []string{"fanout", "idle", "crowd", "connect", "polling"},
+		fanoutClients: []int{1000, 10000}, duration: 2 * time.Second, rate: 5, drain: time.Second,
+		idleClients: 200, idleDuration: time.Second, idlePing: 500 * time.Millisecond,
+		crowdClients: 300, crowdWindow: time.Second, crowdTimeout: 5 * time.Second,
+		connectClients: 200, pollingClients: 100, connectRate: 2000,
+	}
+}
+
+func TestPlan(t *testing.T) {
+	cases, err := plan(testSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, c := range cases {
+		keys = append(keys, c.Key)
+		if c.Timeout <= 0 {
+			t.Errorf("%s: no timeout", c.Key)
+		}
+	}
+	want := "fanout-1000 fanout-10000 idle-200 crowd-300 connect-200 polling-100"
+	if got := strings.Join(keys, " "); got != want {
+		t.Errorf("cases %q, want %q", got, want)
+	}
+	var crowd []string
+	for _, v := range cases[3].Variants {
+		crowd = append(crowd, v.Label())
+	}
+	if got := strings.Join(crowd, ", "); got != "herald (merged), node (tutorial), node (merged), zishang (merged)" {
+		t.Errorf("crowd variants: %s", got)
+	}
+	if cases[2].PingInterval != 500*time.Millisecond {
+		t.Errorf("idle ping interval %v", cases[2].PingInterval)
+	}
+
+	s := testSettings()
+	s.scenarios = []string{scenarioChat}
+	if _, err := plan(s); !errors.Is(err, errChatNotReady) {
+		t.Errorf("chat scenario: %v", err)
+	}
+	s.scenarios = []string{"bogus"}
+	if _, err := plan(s); err == nil {
+		t.Error("unknown scenario accepted")
+	}
+}
+
+func TestRotate(t *testing.T) {
+	vs := []variant{{"a", "none"}, {"b", "none"}, {"c", "none"}}
+	firsts := map[string]bool{}
+	for rep := range 3 {
+		r := rotate(vs, rep)
+		if len(r) != 3 {
+			t.Fatalf("rotate lost variants: %v", r)
+		}
+		firsts[r[0].Peer] = true
+	}
+	if len(firsts) != 3 {
+		t.Errorf("not every peer went first: %v", firsts)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	if m := median([]float64{3, 1, 2}); m != 2 {
+		t.Errorf("median odd = %v", m)
+	}
+	if m := median([]float64{4, 1, 2, 3}); m != 2.5 {
+		t.Errorf("median even = %v", m)
+	}
+	if !math.IsNaN(median(nil)) {
+		t.Error("median of nothing is not NaN")
+	}
+}
+
+// fakeSuite builds a suite with made-up results: Herald twice as fast as
+// Node on every metric.
+func fakeSuite(t *testing.T) *suite {
+	t.Helper()
+	s := testSettings()
+	cases, err := plan(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &suite{Settings: s, Cases: cases, Started: time.Unix(1.7e9, 0), Finished: time.Unix(1.7e9+60, 0),
+		Command: "bash bench/run.sh", Pinning: "test"}
+	for _, c := range cases {
+		for rep := range s.reps {
+			for i, v := range rotate(c.Variants, rep) {
+				f := 2.0 // Node's factor
+				switch {
+				case v.Peer == peerHerald:
+					f = 1
+				case v.Peer == peerZishang:
+					f = 1.5
+				case v.Mode == "tutorial":
+					f = 40
+				}
+				f *= 1 + 0.01*float64(rep)
+				r := &result.Run{Scenario: c.Scenario, Clients: c.Clients, ConnectOK: c.Clients,
+					LatencyP50MS: f, LatencyP99MS: 10 * f, LatencyMaxMS: 20 * f, CPUPerDeliver: 3 * f,
+					RSSPerConnIdle: 4096 * f, RSSIdle: 1 << 24, ConnectRate: 1000 / f, CPUPerSessionUS: 50 * f,
+					Settled: true, SettleMS: 100 * f, CrowdCPUSecs: 0.1 * f, ConnectSeconds: 1}
+				rec := runRecord{Case: c.Key, Variant: v, Rep: rep, Order: i, Result: r}
+				if c.Scenario == result.ScenarioConnect && v.Peer == peerZishang && rep == 0 {
+					rec.Result, rec.Err = nil, "peer zishang: no READY within 30s"
+				}
+				st.Runs = append(st.Runs, rec)
+			}
+		}
+	}
+	return st
+}
+
+func TestTargets(t *testing.T) {
+	st := fakeSuite(t)
+	rows := st.targets()
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r.Name] = r.Verdict + " " + r.Ratio
+	}
+	// Herald is 0.5× Node everywhere (2× the connect rate), 0.025× Node in tutorial mode.
+	want := map[string]string{
+		"fan-out 10000: p99 latency (ms)":                                  "**met** 0.500×",
+		"fan-out 10000: server CPU per delivery (µs)":                      "**met** 0.500×",
+		"idle 200: server RSS per socket (KiB)":                            "**met** ",
+		"crowd 300: all hold the final count, after the last connect (ms)": "**met** ",
+		"crowd 300: server CPU (s) vs Node tutorial":                       "**met** 0.025×",
+		"crowd 300: server CPU (s) vs Node merged":                         "**met** 0.500×",
+		"connect 200: sessions/s":                                          "**met** 2.000×",
+		"polling 100: p99 latency (ms)":                                    "**met** 0.500×",
+	}
+	if len(rows) != len(want) {
+		t.Errorf("%d targets, want %d: %v", len(rows), len(want), got)
+	}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("%s: %q, want %q", name, got[name], w)
+		}
+	}
+}
+
+func TestMarkdownAndSVG(t *testing.T) {
+	st := fakeSuite(t)
+	md := st.markdown()
+	for _, want := range []string{
+		"**Command**: `bash bench/run.sh`", "## Targets", "## Fan-out over WebSocket", "## Idle WebSocket clients",
+		"## Crowd arrival", "## Connect rate", "## Fan-out over HTTP long-polling", "TODO(bench)",
+		"| 10000 | herald |", "failed ×1", "no READY within 30s",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q", want)
+		}
+	}
+	svg := st.svg()
+	d := xml.NewDecoder(strings.NewReader(svg))
+	rects := 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("SVG is not well-formed XML: %v", err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "rect" {
+			rects++
+		}
+	}
+	// At least one bar per variant, per case, per panel.
+	if rects < 30 {
+		t.Errorf("only %d rects in the SVG", rects)
+	}
+}
