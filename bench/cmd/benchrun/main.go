@@ -106,7 +106,7 @@ func main() {
 	flag.DurationVar(&s.idlePing, "idle-ping", 5*time.Second, "idle: the peers' pingInterval (0 = their default, 25s)")
 	flag.IntVar(&s.crowdClients, "crowd-clients", 3000, "crowd: clients arriving")
 	flag.DurationVar(&s.crowdWindow, "crowd-window", 3*time.Second, "crowd: the window they arrive in")
-	flag.DurationVar(&s.crowdTimeout, "crowd-timeout", 60*time.Second, "crowd: give up waiting for the counts to settle after this")
+	flag.DurationVar(&s.crowdTimeout, "crowd-timeout", 3*time.Minute, "crowd: give up waiting for the counts to settle after this (Node in tutorial mode needs long)")
 	flag.IntVar(&s.connectClients, "connect-clients", 5000, "connect: clients opening sessions as fast as they can")
 	flag.IntVar(&s.pollingClients, "polling-clients", 1000, "polling: long-polling clients receiving the fan-out")
 	flag.Float64Var(&s.connectRate, "connect-rate", 2000, "sessions opened per second while setting up fan-out, idle and polling")

@@ -83,7 +83,7 @@ func columns(scenario string) []metric {
 			mP99,
 			{"max ms", positive(func(r *result.Run) float64 { return r.LatencyMaxMS }), 1},
 			mCPUDeliver,
-			{"lost", always(func(r *result.Run) float64 { return float64(r.Lost) }), 0},
+			{"lost or late", always(func(r *result.Run) float64 { return float64(r.Lost) }), 0},
 			{"KiB/conn idle", positive(func(r *result.Run) float64 { return r.RSSPerConnIdle / 1024 }), 1},
 			{"KiB/conn load", positive(func(r *result.Run) float64 { return r.RSSPerConnLoad / 1024 }), 1},
 			{"loadgen µs/delivery", positive(func(r *result.Run) float64 { return r.LoadgenCPUPerDeliver }), 2},
@@ -314,7 +314,8 @@ var scenarioTitles = map[string]string{
 
 var scenarioNotes = map[string]string{
 	result.ScenarioFanout: "The control client emits `fanout` {seq, sentAt} at the given rate; the peer does `io.emit('tick', payload)`. " +
-		"Latency is receive time − sentAt over every client × event. CPU is the server's user+system time during the sending phase, over the deliveries.",
+		"Latency is receive time − sentAt over every client × event. CPU is the server's user+system time during the sending phase, over the deliveries. " +
+		"Lost or late: events a connected client had not received by the end of the drain wait after the last send.",
 	result.ScenarioIdle: "Clients connect and then only answer heartbeats. RSS per socket = (RSS after the idle time − RSS before any client) / clients.",
 	result.ScenarioCrowd: "The clients arrive evenly over the window; every arrival changes the count. Settle = the moment the last client holds the final count, " +
 		"after the last client's CONNECT reply. CPU is the server's, from the first dial to settled.",
