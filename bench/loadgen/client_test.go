@@ -113,3 +113,35 @@ func TestEncodeEvent(t *testing.T) {
 		t.Errorf("encodeEvent = %s, %v", b, err)
 	}
 }
+
+func TestParseResponse(t *testing.T) {
+	cl := "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\n42[1]"
+	body, n, closeAfter, err := parseResponse([]byte(cl + "HTTP/1.1"))
+	if err != nil || string(body) != "42[1]" || n != len(cl) || closeAfter {
+		t.Errorf("content-length: %q %d %v %v", body, n, closeAfter, err)
+	}
+	for i := range len(cl) {
+		if _, n, _, err := parseResponse([]byte(cl[:i])); n != 0 || err != nil {
+			t.Fatalf("partial response of %d bytes: n %d err %v", i, n, err)
+		}
+	}
+	ch := "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\n2\x1e3\r\n1;x=y\r\n6\r\n0\r\n\r\n"
+	body, n, closeAfter, err = parseResponse([]byte(ch))
+	if err != nil || string(body) != "2\x1e36" || n != len(ch) || !closeAfter {
+		t.Errorf("chunked: %q %d %v %v", body, n, closeAfter, err)
+	}
+	for i := range len(ch) {
+		if _, n, _, err := parseResponse([]byte(ch[:i])); n != 0 || err != nil {
+			t.Fatalf("partial chunked response of %d bytes: n %d err %v", i, n, err)
+		}
+	}
+	if _, _, _, err := parseResponse([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")); err == nil {
+		t.Error("400 accepted")
+	}
+	if _, _, _, err := parseResponse([]byte("HTTP/1.1 200 OK\r\n\r\n")); err == nil {
+		t.Error("response without a length accepted")
+	}
+	if _, _, closeAfter, _ := parseResponse([]byte("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")); !closeAfter {
+		t.Error("HTTP/1.0 response: connection not taken as closing")
+	}
+}

@@ -140,3 +140,17 @@ func TestRefusedServer(t *testing.T) {
 		t.Fatal("no error against a server that refuses every handshake")
 	}
 }
+
+func TestPollingAnswersPings(t *testing.T) {
+	for _, client := range []string{"epoll", "goroutine"} {
+		t.Run(client, func(t *testing.T) {
+			o := baseOptions(startPeer(t, "none", 100*time.Millisecond), result.ScenarioPolling)
+			o.client = client
+			r := run(t, o)
+			checkFanout(t, r)
+			if r.Alive != 30 || r.Pings < 30 {
+				t.Errorf("alive %d, pings %d", r.Alive, r.Pings)
+			}
+		})
+	}
+}

@@ -67,7 +67,7 @@ func main() {
 	flag.IntVar(&o.concurrency, "concurrency", 256, "handshakes in flight at most, all workers together")
 	flag.Float64Var(&o.msgRate, "rate", 5, "fanout and polling: fanout events per second")
 	flag.DurationVar(&o.duration, "duration", 60*time.Second, "fanout and polling: how long to send; idle: how long to stay idle")
-	flag.StringVar(&o.client, "client", "epoll", "WebSocket client of the workers: epoll (lean, no goroutine per connection) or goroutine (coder/websocket)")
+	flag.StringVar(&o.client, "client", "epoll", "how the workers' clients receive: epoll (lean, no goroutine per client) or goroutine (coder/websocket / net/http, one goroutine per client)")
 	flag.IntVar(&o.warmup, "warmup", 2, "fanout and polling: unmeasured events sent first, at the same rate")
 	flag.DurationVar(&o.drain, "drain", 10*time.Second, "fanout and polling: how long to wait for late deliveries after the last send")
 	flag.DurationVar(&o.window, "window", 3*time.Second, "crowd: the clients arrive evenly over this window")

@@ -51,7 +51,8 @@ type rawConn struct {
 	h       handler
 	alive   *atomic.Bool
 	closed  bool
-	writeMu sync.Mutex // frames written by the loop and by emit
+	writeMu sync.Mutex   // frames written by the loop and by emit
+	poll    *pollSession // set for a long-polling client: the fd is its GET connection
 }
 
 // wsAcceptGUID is the fixed GUID of the WebSocket handshake.
@@ -246,38 +247,55 @@ func dialRaw(ctx context.Context, base string, d *net.Dialer) (*rawConn, error) 
 		extra, _ := br.Peek(n)
 		buf = append(buf, extra...)
 	}
-	// Take the descriptor away from the Go runtime: duplicate it, then
-	// close the net.Conn (which only closes the original descriptor).
-	sc, err := nc.(*net.TCPConn).SyscallConn()
+	fd, err := takeFD(nc)
 	if err != nil {
 		return nil, err
+	}
+	ok = true
+	return &rawConn{fd: fd, pending: buf}, nil
+}
+
+// takeFD takes a connection's descriptor away from the Go runtime: it
+// duplicates it, closes the net.Conn (which closes only the original) and
+// returns the duplicate, non-blocking.
+func takeFD(nc net.Conn) (int, error) {
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		return -1, fmt.Errorf("not a TCP connection: %T", nc)
+	}
+	sc, err := tc.SyscallConn()
+	if err != nil {
+		return -1, err
 	}
 	fd := -1
 	var derr error
 	if err := sc.Control(func(f uintptr) { fd, derr = syscall.Dup(int(f)) }); err != nil {
-		return nil, err
+		return -1, err
 	}
 	if derr != nil {
-		return nil, derr
+		return -1, derr
 	}
 	nc.Close()
-	ok = true
 	if err := syscall.SetNonblock(fd, true); err != nil {
 		syscall.Close(fd)
-		return nil, err
+		return -1, err
 	}
-	return &rawConn{fd: fd, pending: buf}, nil
+	return fd, nil
 }
 
-// write sends one frame, waiting (a bounded time) if the socket is full.
+// write sends one WebSocket frame.
 func (c *rawConn) write(op byte, payload []byte) error {
-	frame := appendFrame(make([]byte, 0, len(payload)+14), op, payload)
+	return c.writeAll(appendFrame(make([]byte, 0, len(payload)+14), op, payload))
+}
+
+// writeAll writes b, waiting (a bounded time) if the socket is full.
+func (c *rawConn) writeAll(b []byte) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	for tries := 0; len(frame) > 0; {
-		n, err := syscall.Write(c.fd, frame)
+	for tries := 0; len(b) > 0; {
+		n, err := syscall.Write(c.fd, b)
 		if n > 0 {
-			frame = frame[n:]
+			b = b[n:]
 		}
 		switch {
 		case err == syscall.EAGAIN || err == syscall.EINTR:
@@ -316,8 +334,12 @@ func (l *loop) add(c *rawConn, h handler, alive *atomic.Bool) error {
 	c.h, c.alive = h, alive
 	l.mu.Lock()
 	l.conns[c.fd] = c
-	// Parse what came with the handshake under mu: the loop takes mu too.
-	l.consume(c, nil, time.Now().UnixNano())
+	// Handle what came with the handshake under mu: the loop takes mu too.
+	if c.poll != nil {
+		l.startPoll(c)
+	} else {
+		l.consume(c, nil, time.Now().UnixNano())
+	}
 	defer l.mu.Unlock()
 	if c.closed {
 		return errors.New("closed right after the handshake")
@@ -374,6 +396,10 @@ func (l *loop) readable(c *rawConn) {
 
 // consume parses c.pending followed by data and handles each frame.
 func (l *loop) consume(c *rawConn, data []byte, at int64) {
+	if c.poll != nil {
+		l.consumePoll(c, data, at)
+		return
+	}
 	b := data
 	if len(c.pending) > 0 {
 		c.pending = append(c.pending, data...)
@@ -449,6 +475,9 @@ func (l *loop) drop(c *rawConn) {
 	}
 	c.closed = true
 	c.alive.Store(false)
+	if c.poll != nil {
+		c.poll.pc.close()
+	}
 	_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
 	syscall.Close(c.fd)
 	delete(l.conns, c.fd)

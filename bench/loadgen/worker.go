@@ -46,9 +46,9 @@ type workerConfig struct {
 	Messages    int     `json:"messages"`    // fanout messages to track by sequence number
 	StartAt     int64   `json:"startAt"`     // unix ns at which to begin connecting
 	DialTimeout float64 `json:"dialTimeout"` // seconds per connection attempt
-	// Client selects the WebSocket client: "epoll" (default; the lean
-	// receive path of rawws.go) or "goroutine" (coder/websocket, one
-	// goroutine per connection; a cross-check).
+	// Client selects how clients receive: "epoll" (default; the lean
+	// receive paths of rawws.go and rawpoll.go) or "goroutine"
+	// (coder/websocket or net/http, one goroutine per client; a cross-check).
 	Client string `json:"client"`
 }
 
@@ -221,7 +221,7 @@ func (w *worker) connectAll(ctx context.Context, hc *http.Client, wg *sync.WaitG
 		time.Sleep(d)
 	}
 	var loops []*loop
-	if cfg.Transport == "websocket" && cfg.Client != "goroutine" {
+	if cfg.Client != "goroutine" {
 		for range max(1, runtime.GOMAXPROCS(0)) {
 			l, err := newLoop()
 			if err != nil {
@@ -260,10 +260,14 @@ func (w *worker) connectAll(ctx context.Context, hc *http.Client, wg *sync.WaitG
 				err error
 			)
 			switch {
-			case cfg.Transport == "polling":
+			case cfg.Transport == "polling" && loops == nil:
 				cl, err = dialPolling(dctx, cfg.URL, hc)
 			case loops != nil:
-				rc, err = dialRaw(dctx, cfg.URL, dialer)
+				if cfg.Transport == "polling" {
+					rc, err = dialRawPolling(dctx, cfg.URL, hc, dialer)
+				} else {
+					rc, err = dialRaw(dctx, cfg.URL, dialer)
+				}
 				if err == nil {
 					c.alive.Store(true)
 					if err = loops[i%len(loops)].add(rc, c, &c.alive); err != nil {

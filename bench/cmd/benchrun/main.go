@@ -120,8 +120,8 @@ func main() {
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if s.smoke {
 		smokeDefaults := map[string]string{
-			"reps": "1", "fanout-clients": "200", "duration": "2s", "drain": "3s",
-			"idle-clients": "200", "idle-duration": "1500ms", "idle-ping": "500ms",
+			"reps": "1", "fanout-clients": "200", "duration": "1500ms", "drain": "3s",
+			"idle-clients": "200", "idle-duration": "1s", "idle-ping": "300ms",
 			"crowd-clients": "200", "crowd-window": "500ms", "crowd-timeout": "15s",
 			"connect-clients": "200", "polling-clients": "100", "pause": "200ms",
 		}
