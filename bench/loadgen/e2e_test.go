@@ -87,16 +87,19 @@ func checkFanout(t *testing.T, r *result.Run) {
 }
 
 func TestFanoutEpoll(t *testing.T) {
+	t.Parallel()
 	checkFanout(t, run(t, baseOptions(startPeer(t, "none", 0), result.ScenarioFanout)))
 }
 
 func TestFanoutGoroutineClient(t *testing.T) {
+	t.Parallel()
 	o := baseOptions(startPeer(t, "none", 0), result.ScenarioFanout)
 	o.client = "goroutine"
 	checkFanout(t, run(t, o))
 }
 
 func TestFanoutPolling(t *testing.T) {
+	t.Parallel()
 	r := run(t, baseOptions(startPeer(t, "none", 0), result.ScenarioPolling))
 	if r.Transport != "polling" {
 		t.Errorf("transport %s", r.Transport)
@@ -105,6 +108,7 @@ func TestFanoutPolling(t *testing.T) {
 }
 
 func TestCrowd(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"tutorial", "merged"} {
 		t.Run(mode, func(t *testing.T) {
 			r := run(t, baseOptions(startPeer(t, mode, 0), result.ScenarioCrowd))
@@ -116,6 +120,7 @@ func TestCrowd(t *testing.T) {
 }
 
 func TestIdleAnswersPings(t *testing.T) {
+	t.Parallel()
 	o := baseOptions(startPeer(t, "none", 100*time.Millisecond), result.ScenarioIdle)
 	o.duration = 700 * time.Millisecond
 	r := run(t, o)
@@ -125,6 +130,7 @@ func TestIdleAnswersPings(t *testing.T) {
 }
 
 func TestConnect(t *testing.T) {
+	t.Parallel()
 	r := run(t, baseOptions(startPeer(t, "none", 0), result.ScenarioConnect))
 	if r.ConnectRate <= 0 || r.ConnectSeconds <= 0 {
 		t.Errorf("rate %v over %vs", r.ConnectRate, r.ConnectSeconds)
@@ -132,6 +138,7 @@ func TestConnect(t *testing.T) {
 }
 
 func TestRefusedServer(t *testing.T) {
+	t.Parallel()
 	ts := httptest.NewServer(http.NotFoundHandler())
 	defer ts.Close()
 	o := baseOptions(ts.URL, result.ScenarioConnect)
@@ -142,6 +149,7 @@ func TestRefusedServer(t *testing.T) {
 }
 
 func TestPollingAnswersPings(t *testing.T) {
+	t.Parallel()
 	for _, client := range []string{"epoll", "goroutine"} {
 		t.Run(client, func(t *testing.T) {
 			o := baseOptions(startPeer(t, "none", 100*time.Millisecond), result.ScenarioPolling)

@@ -293,6 +293,8 @@ type suite struct {
 	Cases    []benchCase `json:"cases"`
 	Runs     []runRecord `json:"runs"`
 	Skipped  map[string]string
+	// Interrupted is set when the run was stopped before the end.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // versions are the software under test.
@@ -339,11 +341,12 @@ func run(ctx context.Context, s settings) error {
 	}
 
 	failures := 0
+cases:
 	for _, c := range cases {
 		for rep := range s.reps {
 			for order, v := range rotate(c.Variants, rep) {
 				if ctx.Err() != nil {
-					return ctx.Err()
+					break cases // interrupted: report what was measured
 				}
 				if _, ok := tc.peers[v.Peer]; !ok {
 					continue
@@ -353,15 +356,17 @@ func run(ctx context.Context, s settings) error {
 					failures++
 				}
 				st.Runs = append(st.Runs, rec)
-				if err := sleepCtx(ctx, s.pause); err != nil {
-					return err
-				}
+				_ = sleepCtx(ctx, s.pause)
 			}
 		}
 	}
 	st.Finished = time.Now()
+	st.Interrupted = ctx.Err() != nil
 	if err := writeOutputs(st); err != nil {
 		return err
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted; the report holds the runs done so far")
 	}
 	if failures > 0 || len(tc.skipped) > 0 {
 		return fmt.Errorf("%d runs failed, %d peers skipped: see %s", failures, len(tc.skipped), filepath.Join(s.outDir, "latest.md"))

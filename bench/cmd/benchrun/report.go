@@ -340,6 +340,9 @@ func (st *suite) markdown() string {
 		orDash(st.Versions.Herald), orDash(st.Versions.Go), orDash(st.Versions.Node), orDash(st.Versions.SocketIO), orDash(st.Versions.Zishang))
 	fmt.Fprintf(&b, "- **Method**: each case runs %d× per peer; the order of the peers rotates every rep, so each goes first in turn. "+
 		"A fresh server process per run. Values are medians (min–max over the reps); ratios are medians of per-rep ratios, Herald ÷ Node, measured in the same rep.\n", s.reps)
+	if st.Interrupted {
+		b.WriteString("- **Interrupted**: the run was stopped before the end; only the runs done are reported.\n")
+	}
 	if len(st.Skipped) > 0 {
 		for _, p := range sortedKeys(st.Skipped) {
 			fmt.Fprintf(&b, "- **Skipped peer %s**: %s\n", p, st.Skipped[p])

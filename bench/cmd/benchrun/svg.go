@@ -93,6 +93,7 @@ func (st *suite) svg() string {
 		labelW  = 130
 		valueW  = 70
 		headerH = 48
+		lineH   = 18
 	)
 	ps := st.panels()
 	heights := make([]int, len(ps))
@@ -113,6 +114,12 @@ func (st *suite) svg() string {
 			h = max(h, heights[i+1])
 		}
 		y += h
+	}
+	// The targets, one line each, under the panels.
+	targets := st.targets()
+	targetsY := y
+	if len(targets) > 0 {
+		y += titleH + len(targets)*lineH + margin
 	}
 	width := 2*colW + 3*margin
 	height := y + margin
@@ -167,6 +174,28 @@ func (st *suite) svg() string {
 				}
 				yy += barH + barGap
 			}
+		}
+	}
+	if len(targets) > 0 {
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="#f8f9fa" stroke="#dee2e6"/>`+"\n",
+			margin, targetsY, width-2*margin, titleH+len(targets)*lineH+margin/2)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-weight="bold">Targets: Herald vs Node in the same run</text>`+"\n", margin+8, targetsY+18)
+		for i, t := range targets {
+			ty := targetsY + titleH + i*lineH + 12
+			colour := "#555"
+			switch t.Verdict {
+			case "**met**":
+				colour = "#2b8a3e"
+			case "missed":
+				colour = "#c92a2a"
+			}
+			value := t.Ratio
+			if value == "" {
+				value = t.Herald
+			}
+			fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text>`+"\n", margin+8, ty, esc(t.Name))
+			fmt.Fprintf(&b, `<text x="%d" y="%d">%s (goal %s)</text>`+"\n", margin+520, ty, esc(value), esc(t.Goal))
+			fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s" font-weight="bold">%s</text>`+"\n", width-margin-70, ty, colour, esc(strings.Trim(t.Verdict, "*")))
 		}
 	}
 	b.WriteString("</svg>\n")
