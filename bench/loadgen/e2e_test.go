@@ -24,8 +24,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// startPeer runs the Herald bench peer in-process.
+// startPeer runs the Herald bench peer in-process and returns its URL.
 func startPeer(t *testing.T, mode string, ping time.Duration) string {
+	url, _ := startPeerP(t, mode, ping)
+	return url
+}
+
+func startPeerP(t *testing.T, mode string, ping time.Duration) (string, *heraldpeer.Peer) {
 	t.Helper()
 	cfg := socketio.Config{}
 	if ping > 0 {
@@ -44,7 +49,7 @@ func startPeer(t *testing.T, mode string, ping time.Duration) string {
 		_ = p.Close(ctx)
 		ts.Close()
 	})
-	return ts.URL
+	return ts.URL, p
 }
 
 func baseOptions(url, scenario string) options {
@@ -131,9 +136,18 @@ func TestIdleAnswersPings(t *testing.T) {
 
 func TestConnect(t *testing.T) {
 	t.Parallel()
-	r := run(t, baseOptions(startPeer(t, "none", 0), result.ScenarioConnect))
+	url, peer := startPeerP(t, "none", 0)
+	r := run(t, baseOptions(url, result.ScenarioConnect))
 	if r.ConnectRate <= 0 || r.ConnectSeconds <= 0 {
 		t.Errorf("rate %v over %vs", r.ConnectRate, r.ConnectSeconds)
+	}
+	// The load generator closes every client when it is done.
+	deadline := time.Now().Add(10 * time.Second)
+	for peer.Count() != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := peer.Count(); n != 0 {
+		t.Errorf("%d sockets still connected after the run", n)
 	}
 }
 
