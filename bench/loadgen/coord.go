@@ -252,7 +252,6 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 	startAt := time.Now().Add(300 * time.Millisecond).UnixNano()
 	var workers pool
 	defer func() { workers.stop() }()
-	given := 0
 	for i := range nw {
 		n := o.clients / nw
 		if i < o.clients%nw {
@@ -270,7 +269,6 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 		if srcIPs > 0 {
 			cfg.LocalIP = fmt.Sprintf("127.0.0.%d", 2+i%srcIPs%250)
 		}
-		given += n
 		w, err := startWorker(cfg)
 		if err != nil {
 			return nil, err
