@@ -305,7 +305,9 @@ func (s *Socket) close(reason string) {
 		reason = ReasonServerShutdown
 	}
 	for _, f := range handlers {
-		f(reason)
+		// Each handler on its own: a panic in one must not skip the others, nor the close of
+		// the connection's other sockets, which runs in the same job.
+		s.client.box.safely(func() { f(reason) })
 	}
 }
 
