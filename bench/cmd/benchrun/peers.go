@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -191,8 +192,19 @@ type peerProc struct {
 	done chan struct{}
 }
 
-// freePort asks the kernel for a free loopback port.
+// freePort finds a free loopback port below the ephemeral range
+// (32768–60999): a port in that range may be taken, between the check and
+// the peer's bind, by one of the many client connections of a run, or be
+// held by one in TIME_WAIT.
 func freePort() (int, error) {
+	for range 100 {
+		port := 20000 + mrand.IntN(12000)
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			ln.Close()
+			return port, nil
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
