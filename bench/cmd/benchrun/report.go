@@ -398,7 +398,7 @@ func (st *suite) markdown() string {
 	}
 
 	b.WriteString("\n## Chat traffic through the real app\n\nTODO(bench): not measured yet — the chat app is not ready. " +
-		"The hook is `scenarioChat` in bench/cmd/benchrun/chat.go.\n")
+		"The hook is `chatCase` in bench/cmd/benchrun/chat.go (`-scenarios chat`).\n")
 
 	var notes []string
 	for _, r := range st.Runs {
