@@ -23,6 +23,7 @@ type client struct {
 func newClient(srv *Server, conn *engineio.Session) *client {
 	c := &client{srv: srv, conn: conn, dec: decoder{maxAttachments: srv.cfg.MaxAttachments}}
 	c.box.init(srv.cfg.MaxPendingEvents, srv.log)
+	srv.clients.Add(1) // done in OnClose's final job
 	c.connectTimer = time.AfterFunc(srv.cfg.ConnectTimeout, c.onConnectTimeout)
 	return c
 }
@@ -121,6 +122,7 @@ func (c *client) joined() { c.connectTimer.Stop() }
 func (c *client) OnClose(reason string) {
 	c.connectTimer.Stop()
 	c.box.postFinal(func() {
+		defer c.srv.clients.Done()
 		c.mu.Lock()
 		sockets := make([]*Socket, 0, len(c.sockets))
 		for _, s := range c.sockets {

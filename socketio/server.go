@@ -23,6 +23,8 @@ type Server struct {
 	namespaces map[string]*Namespace
 	main       *Namespace
 	started    time.Time // served as the client files' Last-Modified
+
+	clients sync.WaitGroup // one per connection, until its sockets' disconnect handlers have run
 }
 
 // NewServer returns a Server with the main namespace "/" ready.
@@ -106,4 +108,19 @@ func (srv *Server) Sockets() []*Socket { return srv.main.Sockets() }
 // has been written (clients see a transport close and reconnect elsewhere), disconnect handlers
 // run with ReasonServerShutdown, and Close waits for all that until ctx ends, then cuts what
 // remains.
-func (srv *Server) Close(ctx context.Context) error { return srv.engine.Close(ctx) }
+func (srv *Server) Close(ctx context.Context) error {
+	err := srv.engine.Close(ctx)
+	// The engine is done once every session has ended; the disconnect handlers run after that,
+	// in each connection's mailbox.
+	done := make(chan struct{})
+	go func() {
+		srv.clients.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
