@@ -121,6 +121,17 @@ func (c *client) joined() { c.connectTimer.Stop() }
 // OnClose ends every socket of the connection, after the events already received.
 func (c *client) OnClose(reason string) {
 	c.connectTimer.Stop()
+	// No ack can come any more: release at once a handler waiting in EmitWithAck, which would
+	// otherwise hold up the mailbox, and with it the close queued behind it, forever.
+	c.mu.Lock()
+	open := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		open = append(open, s)
+	}
+	c.mu.Unlock()
+	for _, s := range open {
+		s.failAcks()
+	}
 	c.box.postFinal(func() {
 		defer c.srv.clients.Done()
 		c.mu.Lock()

@@ -255,6 +255,17 @@ func (s *Socket) expectAck(id int64, f func([]any, error)) bool {
 	return true
 }
 
+// failAcks answers every ack still awaited with ErrDisconnected.
+func (s *Socket) failAcks() {
+	s.mu.Lock()
+	acks := s.acks
+	s.acks = nil
+	s.mu.Unlock()
+	for _, f := range acks {
+		f(nil, ErrDisconnected)
+	}
+}
+
 func (s *Socket) dropAck(id int64) {
 	s.mu.Lock()
 	delete(s.acks, id)
