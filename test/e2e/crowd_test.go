@@ -21,17 +21,26 @@ import (
 	"github.com/herald-chat/herald/internal/store/sqlite"
 )
 
+// crowdConnectBudget returns the bound on the time from the first dial to the last socket's
+// CONNECT. The
+// product aims at about 2 s. Without the race detector this process's client is cheap and 2
+// loaded cores connect the crowd in 0.6–0.8 s, so 3 s is a real check of that aim. Under the race
+// detector (make test) the client costs several times more and the same machine takes 1–2.5 s,
+// and up to 9 s when other jobs hold the cores; the looser bound still catches a server whose
+// cost per arrival grows with the crowd (one announcement to everyone per join would be 4
+// million packets).
+func crowdConnectBudget() time.Duration {
+	if raceEnabled {
+		return 12 * time.Second
+	}
+	return 3 * time.Second
+}
+
 const (
 	// crowdSize is how many distinct users connect, one socket each.
 	crowdSize = 2000
 	// crowdDialers is how many goroutines dial them.
 	crowdDialers = 8
-	// crowdConnectBudget bounds the time from the first dial to the last socket's CONNECT.
-	// The product aims at about 2 s, and that is what 2 cores give with the race detector in
-	// this process (1.6–2.4 s measured); the bound leaves room for a CI machine whose cores are
-	// partly taken by other jobs (3–6 s measured with a fuzzer holding one core), while still
-	// catching a server whose cost per arrival grows with the crowd.
-	crowdConnectBudget = 8 * time.Second
 	// crowdSettleBudget bounds the time from the last CONNECT to every socket holding the final
 	// count.
 	crowdSettleBudget = time.Second
@@ -149,8 +158,10 @@ func TestCrowd(t *testing.T) {
 		crowdSize, dialed.Round(time.Millisecond), connectSpan.Round(time.Millisecond), crowdSize, settle.Round(time.Millisecond))
 	t.Logf("\"user count\" packets per socket: max %d, mean %.1f, min %d (for %d arrivals)", maxPackets, mean, slices.Min(packets), crowdSize)
 
-	if connectSpan > crowdConnectBudget {
-		t.Errorf("connecting %d sockets took %v, want at most %v (the aim is about 2 s)", crowdSize, connectSpan, crowdConnectBudget)
+	if budget := crowdConnectBudget(); connectSpan > budget {
+		t.Errorf("connecting %d sockets took %v, want at most %v (the aim is about 2 s; race detector: %v)", crowdSize, connectSpan, budget, raceEnabled)
+	} else if connectSpan > 2500*time.Millisecond {
+		t.Logf("note: slower than the 2 s aim, within this run's bound of %v (race detector: %v; machine load?)", crowdConnectBudget(), raceEnabled)
 	}
 	if settle > crowdSettleBudget {
 		t.Errorf("the last socket got user count %d %v after the last CONNECT, want within %v", crowdSize, settle, crowdSettleBudget)
