@@ -90,7 +90,9 @@ func (c *client) connect(p *packet) {
 		return
 	}
 	c.mu.Lock()
-	if c.sockets[p.nsp] != nil {
+	// A CONNECT to a namespace the connection is in is a protocol error, unless the server has
+	// just disconnected that socket: the client may rejoin before the close has run.
+	if old := c.sockets[p.nsp]; old != nil && !old.isLeaving() {
 		c.mu.Unlock()
 		c.conn.Close(engineio.ReasonParseError) // a second CONNECT to a joined namespace
 		return

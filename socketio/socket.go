@@ -23,6 +23,7 @@ type Socket struct {
 
 	mu           sync.Mutex
 	connected    bool
+	leaving      bool // Disconnect has told the client: it may join the namespace again at once
 	handlers     map[string]func(*Event)
 	onDisconnect []func(reason string)
 	acks         map[int64]func(args []any, err error) // waiting for the client's answer
@@ -193,11 +194,21 @@ func (s *Socket) Disconnect(closeConn bool) {
 		}
 		return
 	}
+	s.mu.Lock()
+	s.leaving = true
+	s.mu.Unlock()
 	_ = s.send(&packet{typ: packetDisconnect, nsp: s.nsp.name, id: -1})
 	s.client.box.post(func() { s.close(ReasonServerDisconnect) }, false)
 	if closeConn {
 		s.client.conn.Close(ReasonForcedClose)
 	}
+}
+
+// isLeaving reports whether Disconnect has told the client the socket is gone.
+func (s *Socket) isLeaving() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.leaving
 }
 
 // send queues a packet for this socket's client.
