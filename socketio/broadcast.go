@@ -75,10 +75,11 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 		}
 	}
 	var recipients []*Socket
+	gone := 0 // recipients already leaving: they will never answer
 	mu.Lock()
 	expected = b.nsp.adapter.Broadcast(encodeFrames(p), b.opts, func(s *Socket) {
 		recipients = append(recipients, s)
-		s.expectAck(p.id, func(args []any, err error) {
+		registered := s.expectAck(p.id, func(args []any, err error) {
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -88,7 +89,11 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 			}
 			finishLocked()
 		})
+		if !registered {
+			gone++
+		}
 	})
+	expected -= gone
 	finishLocked()
 	mu.Unlock()
 	select {
