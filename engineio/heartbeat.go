@@ -45,7 +45,7 @@ func (s *Session) onTimer() {
 		ws := s.finishLocked("")
 		s.mu.Unlock()
 		if ws != nil {
-			_ = ws.CloseNow()
+			ws.close()
 		}
 		return
 	case s.awaitingPong:

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // Engine.IO packet types, as the first byte of every text packet on the wire.
@@ -32,6 +33,31 @@ type Frame struct {
 	Binary bool
 	// Data is the wire form of the packet (see Frame).
 	Data []byte
+
+	// ws caches the WebSocket frame of the packet, built on first use and then shared by
+	// every recipient; nil in a Frame made without TextMessage or BinaryMessage, which is then
+	// framed on each use.
+	ws *wsCache
+}
+
+type wsCache struct {
+	once  sync.Once
+	frame []byte
+}
+
+// wsFrame returns the frame as a WebSocket frame ready for the wire.
+func (f Frame) wsFrame() []byte {
+	build := func() []byte {
+		if f.Binary {
+			return serverFrame(opBinary, f.Data)
+		}
+		return serverFrame(opText, f.Data)
+	}
+	if f.ws == nil {
+		return build()
+	}
+	f.ws.once.Do(func() { f.ws.frame = build() })
+	return f.ws.frame
 }
 
 // TextMessage returns the frame of an Engine.IO message packet carrying text.
@@ -39,16 +65,24 @@ func TextMessage(text []byte) Frame {
 	data := make([]byte, 1+len(text))
 	data[0] = typeMessage
 	copy(data[1:], text)
-	return Frame{Data: data}
+	return Frame{Data: data, ws: new(wsCache)}
 }
 
 // BinaryMessage returns the frame of an Engine.IO message packet carrying binary data.
-func BinaryMessage(data []byte) Frame { return Frame{Binary: true, Data: data} }
+func BinaryMessage(data []byte) Frame { return Frame{Binary: true, Data: data, ws: new(wsCache)} }
+
+// controlFrame is a WebSocket control frame (pong, close) queued like a packet; it never travels
+// over long-polling.
+func controlFrame(wire []byte) Frame {
+	c := &wsCache{frame: wire}
+	c.once.Do(func() {})
+	return Frame{ws: c}
+}
 
 var (
-	framePing  = Frame{Data: []byte{typePing}}
-	frameNoop  = Frame{Data: []byte{typeNoop}}
-	frameClose = Frame{Data: []byte{typeClose}}
+	framePing  = Frame{Data: []byte{typePing}, ws: new(wsCache)}
+	frameNoop  = Frame{Data: []byte{typeNoop}, ws: new(wsCache)}
+	frameClose = Frame{Data: []byte{typeClose}, ws: new(wsCache)}
 )
 
 // errBadPacket is wrapped by every decoding error, so callers can tell bad input from I/O failure.

@@ -30,7 +30,7 @@ func (s *Session) servePollGet(w http.ResponseWriter, r *http.Request) {
 		ws := s.finishLocked(ReasonTransportError)
 		s.mu.Unlock()
 		if ws != nil {
-			_ = ws.CloseNow()
+			ws.close()
 		}
 		errBadRequest.write(w)
 		return
@@ -59,7 +59,7 @@ func (s *Session) servePollGet(w http.ResponseWriter, r *http.Request) {
 			ws := s.finishLocked(ReasonTransportClose)
 			s.mu.Unlock()
 			if ws != nil {
-				_ = ws.CloseNow()
+				ws.close()
 			}
 			return
 		}
@@ -129,7 +129,7 @@ func (s *Session) servePollPost(w http.ResponseWriter, r *http.Request) {
 		ws := s.finishLocked(ReasonTransportError)
 		s.mu.Unlock()
 		if ws != nil {
-			_ = ws.CloseNow()
+			ws.close()
 		}
 		errBadRequest.write(w)
 		return

@@ -49,6 +49,9 @@ type Server struct {
 	// ago, so that a GET racing the close packet ends cleanly (see tombstone).
 	tombstones map[string]time.Time
 
+	pollerOnce sync.Once
+	poller     *poller // waits for idle WebSocket connections; nil where unavailable
+
 	count atomic.Int64
 	wg    sync.WaitGroup // one per live session, so Close can wait for them
 }
@@ -130,16 +133,16 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // handshake opens a new session on the given transport.
 func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport string) {
 	if transport == "websocket" {
-		conn, err := acceptWebSocket(w, r, srv.cfg.MaxPayload)
+		c, early, err := srv.acceptWebSocket(w, r)
 		if err != nil {
-			return // Accept has answered the request.
+			return // the handshake has been answered
 		}
 		s := srv.newSession(r, transportWebSocket)
 		if s == nil {
-			_ = conn.CloseNow()
+			c.close()
 			return
 		}
-		s.runWebSocket(conn, true)
+		s.attachWebSocket(c, true, early)
 		return
 	}
 	s := srv.newSession(r, transportPolling)
@@ -214,16 +217,31 @@ func (srv *Server) Close(ctx context.Context) error {
 		srv.wg.Wait()
 		close(done)
 	}()
+	var err error
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
 		for _, s := range all {
 			s.cut()
 		}
 		<-done
-		return ctx.Err()
+		err = ctx.Err()
 	}
+	srv.pollerOnce.Do(func() {}) // no poller starts after Close
+	if srv.poller != nil {
+		srv.poller.close()
+	}
+	return err
+}
+
+// netPoller returns the server's poller, started on first use; nil if the platform has none.
+func (srv *Server) netPoller() *poller {
+	srv.pollerOnce.Do(func() {
+		if p, err := newPoller(); err == nil {
+			srv.poller = p
+		}
+	})
+	return srv.poller
 }
 
 // randomID returns a fresh unguessable session id (120 bits, URL-safe).

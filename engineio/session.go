@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // Reasons a session ends, as passed to Handler.OnClose. They are the strings the Node.js server
@@ -74,9 +72,12 @@ type Session struct {
 	probed     bool          // an upgrade probe succeeded: pending GETs get a noop and nothing else
 
 	// websocket
-	upgrading bool
-	ws        *websocket.Conn
-	writing   bool // a flush goroutine owns the connection's write side
+	upgrading    bool
+	probing      *wsConn     // the connection an upgrade is being tried on
+	upgradeTimer *time.Timer // gives up on the upgrade after UpgradeTimeout
+	ws           *wsConn
+	writing      bool   // a flush goroutine owns the connection's write side
+	wsPending    []byte // the part of a frame the socket did not take, written first
 }
 
 func newSession(srv *Server, id string, r *http.Request, t transportKind) *Session {
@@ -171,8 +172,7 @@ func (s *Session) drainWait() time.Duration {
 func (s *Session) kickLocked() {
 	if s.transport == transportWebSocket && s.ws != nil {
 		if !s.writing {
-			s.writing = true
-			go s.flushWebSocket(s.ws)
+			s.writeDirectLocked()
 		}
 		return
 	}
@@ -189,7 +189,7 @@ func (s *Session) fail(reason string) {
 	ws := s.finishLocked(reason)
 	s.mu.Unlock()
 	if ws != nil {
-		_ = ws.CloseNow()
+		ws.close()
 	}
 }
 
@@ -200,13 +200,13 @@ func (s *Session) cut() {
 	s.finishLocked(ReasonServerShutdown)
 	s.mu.Unlock()
 	if ws != nil {
-		_ = ws.CloseNow()
+		ws.close()
 	}
 }
 
 // finishLocked moves the session to closed, once: it leaves the table, stops its timer, wakes a
 // pending GET and has OnClose called. It returns the WebSocket to close, if any.
-func (s *Session) finishLocked(reason string) *websocket.Conn {
+func (s *Session) finishLocked(reason string) *wsConn {
 	if s.state == stateClosed {
 		return nil
 	}
@@ -218,7 +218,14 @@ func (s *Session) finishLocked(reason string) *websocket.Conn {
 	if s.timer != nil {
 		s.timer.Stop()
 	}
-	s.queue, s.spare = nil, nil
+	s.queue, s.spare, s.wsPending = nil, nil, nil
+	if s.probing != nil {
+		go s.probing.close()
+		s.probing = nil
+	}
+	if s.upgradeTimer != nil {
+		s.upgradeTimer.Stop()
+	}
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -283,7 +290,7 @@ func (s *Session) closeByClient() {
 	ws := s.finishLocked(ReasonTransportClose)
 	s.mu.Unlock()
 	if ws != nil {
-		_ = ws.CloseNow()
+		ws.close()
 	}
 }
 

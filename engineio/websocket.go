@@ -1,13 +1,12 @@
 package engineio
 
 import (
-	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
-
-	"github.com/coder/websocket"
+	"time"
 )
 
 // isWebSocketRequest reports whether r asks to upgrade to WebSocket.
@@ -27,86 +26,128 @@ func headerHasToken(h http.Header, name, token string) bool {
 	return false
 }
 
-// acceptWebSocket completes the WebSocket handshake. The Origin was already checked by the
-// Server (with its own, configurable policy), so the library's check is turned off here.
-func acceptWebSocket(w http.ResponseWriter, r *http.Request, maxPayload int) (*websocket.Conn, error) {
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-		InsecureSkipVerify: true,
-		CompressionMode:    websocket.CompressionDisabled,
-	})
+// acceptWebSocket completes a WebSocket handshake and returns the connection, ready to start. The
+// Origin was already checked by the Server, with its own configurable policy.
+func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*wsConn, []byte, error) {
+	nc, early, err := hijackWebSocket(w, r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	conn.SetReadLimit(int64(maxPayload))
-	return conn, nil
+	return newWSConn(nc, srv.cfg.MaxPayload, srv.netPoller()), early, nil
 }
 
-// runWebSocket serves a session whose transport is now conn, on the calling goroutine (the
-// HTTP handler's, whose connection was hijacked): it reads until the session ends. A session
-// opened directly over WebSocket first sends its open packet.
-func (s *Session) runWebSocket(conn *websocket.Conn, fresh bool) {
+// attachWebSocket makes c the session's transport and starts reading from it. A session opened
+// directly over WebSocket first sends its open packet.
+func (s *Session) attachWebSocket(c *wsConn, fresh bool, early []byte) {
+	c.handle, c.gone = s.onWSMessage, s.onWSGone
 	s.mu.Lock()
 	if fresh {
-		// The open packet goes ahead of anything OnOpen queued.
+		// The open packet goes ahead of anything Open queued.
 		s.queue = append([]Frame{{Data: s.openPacket(false)}}, s.queue...)
 	}
 	s.transport = transportWebSocket
-	s.ws = conn
-	select { // a GET waiting on the upgrade learns it is over
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.ws = c
 	if s.state == stateClosed {
 		s.mu.Unlock()
-		_ = conn.CloseNow()
+		c.close()
 		return
 	}
 	s.kickLocked()
 	s.mu.Unlock()
-	s.readWebSocket(conn)
+	c.start(early)
 }
 
-// readWebSocket delivers the client's packets until the connection or the session ends.
-func (s *Session) readWebSocket(conn *websocket.Conn) {
-	for {
-		typ, data, err := conn.Read(contextBackground)
-		if err != nil {
-			reason := ReasonTransportClose
-			if errors.Is(err, websocket.ErrMessageTooBig) {
-				reason = ReasonPayloadTooBig
-			} else if websocket.CloseStatus(err) == -1 && !errors.Is(err, context.Canceled) && !errors.Is(err, io.EOF) {
-				// A connection that simply ends (io.EOF) was closed by the client, as with
-				// Node.js; anything else unexpected is a transport error.
-				reason = ReasonTransportError
-			}
-			s.fail(reason)
-			return
-		}
-		var p decodedPacket
-		if typ == websocket.MessageBinary {
-			p = decodedPacket{typ: typeMessage, data: data, binary: true}
-		} else if p, err = decodeTextPacket(data); err != nil {
+// onWSMessage receives a complete WebSocket message: a packet for the session, or part of an
+// upgrade handshake on a connection still being probed.
+func (s *Session) onWSMessage(c *wsConn, op byte, data []byte) bool {
+	s.mu.Lock()
+	active := s.ws == c
+	s.mu.Unlock()
+	if !active {
+		return s.onProbeMessage(c, op, data)
+	}
+	p := decodedPacket{typ: typeMessage, data: data, binary: true}
+	if op == opText {
+		var err error
+		if p, err = decodeTextPacket(data); err != nil {
 			s.fail(ReasonParseError)
+			return false
+		}
+	}
+	return s.receive(p)
+}
+
+// onWSGone ends the session whose transport failed or was closed by the client.
+func (s *Session) onWSGone(c *wsConn, err error) {
+	s.mu.Lock()
+	active := s.ws == c
+	s.mu.Unlock()
+	if !active {
+		s.abortUpgrade(c)
+		return
+	}
+	reason := ReasonTransportError
+	switch {
+	case errors.Is(err, errClientClosed), errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+		reason = ReasonTransportClose
+	case errors.Is(err, errTooBig):
+		reason = ReasonPayloadTooBig
+	}
+	s.fail(reason)
+}
+
+// writeDirectLocked writes the queue to the WebSocket without blocking, on the sender's
+// goroutine: a client that keeps up costs one write and no goroutine per packet. What the socket
+// does not take at once goes to a flush goroutine, which may block (up to WriteTimeout).
+func (s *Session) writeDirectLocked() {
+	c := s.ws
+	i := 0
+	for i < len(s.queue) {
+		b := s.queue[i].wsFrame()
+		i++
+		n, err := c.tryWrite(b)
+		if err != nil {
+			s.queue = s.queue[:0]
+			go s.fail(ReasonTransportError)
 			return
 		}
-		if !s.receive(p) {
-			return
+		if n < len(b) {
+			s.wsPending = b[n:]
+			break
 		}
+	}
+	rest := copy(s.queue, s.queue[i:])
+	clear(s.queue[rest:])
+	s.queue = s.queue[:rest]
+	if s.wsPending != nil || rest > 0 {
+		s.writing = true
+		go s.flushWebSocket(c)
+		return
+	}
+	if cap(s.queue) > 8 {
+		s.queue = nil // an idle session keeps no large backing array
+	}
+	if s.state == stateClosing {
+		s.finishLocked("")
+		go c.closeGracefully(s.srv.cfg.WriteTimeout)
 	}
 }
 
-// flushWebSocket writes the queue to conn until it is empty, then returns: a session that is not
-// sending holds no writer goroutine. Writes are bounded by WriteTimeout, so a client that stops
-// reading loses its session instead of holding anyone up.
-func (s *Session) flushWebSocket(conn *websocket.Conn) {
+// flushWebSocket writes, blocking, what a slow client did not take at once, until the queue is
+// empty; then the session goes back to direct writes. Writes are bounded by WriteTimeout, so a
+// client that stops reading loses its session instead of holding anyone up.
+func (s *Session) flushWebSocket(c *wsConn) {
 	for {
 		s.mu.Lock()
-		if s.state == stateClosed {
+		if s.state == stateClosed || s.ws != c {
 			s.writing = false
 			s.mu.Unlock()
 			return
 		}
-		if len(s.queue) == 0 {
+		pending := s.wsPending
+		s.wsPending = nil
+		batch := s.takeQueueLocked()
+		if pending == nil && len(batch) == 0 {
 			s.writing = false
 			closing := s.state == stateClosing
 			if closing {
@@ -114,30 +155,23 @@ func (s *Session) flushWebSocket(conn *websocket.Conn) {
 			}
 			s.mu.Unlock()
 			if closing {
-				// Every queued frame is written: say goodbye properly.
-				go func() { _ = conn.Close(websocket.StatusNormalClosure, "") }()
+				c.closeGracefully(s.srv.cfg.WriteTimeout)
 			}
 			return
 		}
-		batch := s.takeQueueLocked()
 		s.mu.Unlock()
 
-		ctx, cancel := context.WithTimeout(contextBackground, s.srv.cfg.WriteTimeout)
-		for _, f := range batch {
-			typ := websocket.MessageText
-			if f.Binary {
-				typ = websocket.MessageBinary
-			}
-			if err := conn.Write(ctx, typ, f.Data); err != nil {
-				cancel()
-				s.mu.Lock()
-				s.writing = false
-				s.mu.Unlock()
-				s.fail(ReasonTransportError)
-				return
-			}
+		bufs := make(net.Buffers, 0, len(batch)+1)
+		if pending != nil {
+			bufs = append(bufs, pending)
 		}
-		cancel()
+		for _, f := range batch {
+			bufs = append(bufs, f.wsFrame())
+		}
+		if err := c.writeAll(bufs, s.srv.cfg.WriteTimeout); err != nil {
+			s.fail(ReasonTransportError)
+			return
+		}
 		s.recycle(batch)
 	}
 }
@@ -150,63 +184,100 @@ func (s *Session) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		// Not an upgrade we can take (already upgraded, or one under way): accept and close at
 		// once, as the Node.js server does, so the client sees an orderly close, not an error.
-		if conn, err := acceptWebSocket(w, r, s.srv.cfg.MaxPayload); err == nil {
-			_ = conn.Close(websocket.StatusPolicyViolation, "session already upgraded")
+		if c, _, err := s.srv.acceptWebSocket(w, r); err == nil {
+			c.control(closeFrame(closePolicyViolation))
+			c.close()
 		}
 		return
 	}
 	s.upgrading = true
 	s.mu.Unlock()
 
-	conn, err := acceptWebSocket(w, r, s.srv.cfg.MaxPayload)
+	c, early, err := s.srv.acceptWebSocket(w, r)
 	if err != nil {
-		s.abortUpgrade()
+		s.abortUpgrade(nil)
 		return
 	}
-	if !s.probe(conn) {
-		s.abortUpgrade()
-		_ = conn.CloseNow()
-		return
-	}
+	c.handle, c.gone = s.onWSMessage, s.onWSGone
 	s.mu.Lock()
-	s.upgrading, s.probed = false, false
+	s.probing = c
+	s.upgradeTimer = time.AfterFunc(s.srv.cfg.UpgradeTimeout, func() {
+		if s.abortUpgrade(c) {
+			c.close()
+		}
+	})
 	s.mu.Unlock()
-	s.runWebSocket(conn, false)
+	c.start(early)
 }
 
-// probe runs the upgrade handshake on conn and reports whether the client completed it in time.
-func (s *Session) probe(conn *websocket.Conn) bool {
-	ctx, cancel := context.WithTimeout(contextBackground, s.srv.cfg.UpgradeTimeout)
-	defer cancel()
-	typ, data, err := conn.Read(ctx)
-	if err != nil || typ != websocket.MessageText || string(data) != "2probe" {
-		return false
-	}
-	if err := conn.Write(ctx, websocket.MessageText, []byte("3probe")); err != nil {
-		return false
-	}
+// onProbeMessage runs the upgrade handshake on a connection being probed.
+func (s *Session) onProbeMessage(c *wsConn, op byte, data []byte) bool {
 	s.mu.Lock()
-	s.probed = true
-	s.kickLocked() // end the pending GET with a noop
-	s.mu.Unlock()
-	for {
-		typ, data, err = conn.Read(ctx)
-		if err != nil || typ != websocket.MessageText {
-			return false
+	if s.probing != c || op != opText {
+		s.mu.Unlock()
+		s.abortUpgrade(c)
+		c.close()
+		return false
+	}
+	switch string(data) {
+	case "2probe":
+		// Long-polling pauses before the client hears "3probe": from then on what is queued
+		// waits for the WebSocket, and the pending GET ends with a noop.
+		s.probed = true
+		s.kickLocked()
+		s.mu.Unlock()
+		c.control(serverFrame(opText, []byte("3probe")))
+		return true
+	case "6":
+		// The client may send noops while it waits for its last poll to return.
+		s.mu.Unlock()
+		return true
+	case "5":
+		if !s.probed {
+			break
 		}
-		switch string(data) {
-		case "5":
-			return true
-		case "6":
-			// The client may send noops while it waits for its last poll to return.
+		s.probing, s.upgrading, s.probed = nil, false, false
+		if s.upgradeTimer != nil {
+			s.upgradeTimer.Stop()
+			s.upgradeTimer = nil
+		}
+		s.transport = transportWebSocket
+		s.ws = c
+		select { // a GET waiting on the upgrade learns it is over
+		case s.wake <- struct{}{}:
 		default:
+		}
+		if s.state == stateClosed {
+			s.mu.Unlock()
+			c.close()
 			return false
 		}
+		s.kickLocked() // what was queued meanwhile goes over the WebSocket
+		s.mu.Unlock()
+		return true
 	}
+	s.mu.Unlock()
+	s.abortUpgrade(c)
+	c.close()
+	return false
 }
 
-func (s *Session) abortUpgrade() {
+// abortUpgrade forgets an upgrade that failed (c nil: before a connection existed) and reports
+// whether c was the one being probed.
+func (s *Session) abortUpgrade(c *wsConn) bool {
 	s.mu.Lock()
-	s.upgrading, s.probed = false, false
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	if c != nil && s.probing != c {
+		return false
+	}
+	s.probing, s.upgrading, s.probed = nil, false, false
+	if s.upgradeTimer != nil {
+		s.upgradeTimer.Stop()
+		s.upgradeTimer = nil
+	}
+	select { // a GET held for the upgrade need not wait longer
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return true
 }

@@ -1,0 +1,120 @@
+package engineio
+
+import (
+	"net"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// poller waits for many idle WebSocket connections in one epoll set, on one goroutine, and
+// starts a reader goroutine for a connection only when it turns readable: an idle connection
+// costs no goroutine stack. Each connection is registered one-shot, so that at most one reader
+// runs for it; the reader re-arms it once the socket is drained. It is safe for concurrent use.
+type poller struct {
+	epfd int
+	wake int // an eventfd that ends the loop
+
+	mu    sync.Mutex
+	conns map[int]*wsConn // by file descriptor
+	done  chan struct{}
+	once  sync.Once // close runs once
+}
+
+func newPoller() (*poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		_ = unix.Close(epfd)
+		return nil, err
+	}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wake, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wake)}); err != nil {
+		_ = unix.Close(epfd)
+		_ = unix.Close(wake)
+		return nil, err
+	}
+	p := &poller{epfd: epfd, wake: wake, conns: make(map[int]*wsConn), done: make(chan struct{})}
+	go p.loop()
+	return p, nil
+}
+
+const pollEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
+
+func (p *poller) add(c *wsConn) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c.dead {
+		return net.ErrClosed // its descriptor may already be someone else's
+	}
+	p.conns[c.fd] = c
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, c.fd, &unix.EpollEvent{Events: pollEvents, Fd: int32(c.fd)}); err != nil {
+		delete(p.conns, c.fd)
+		return err
+	}
+	return nil
+}
+
+// rearm watches c again after its reader drained it. It checks that c still owns its descriptor:
+// a closed connection's number may already belong to a new one.
+func (p *poller) rearm(c *wsConn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conns[c.fd] != c {
+		return
+	}
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: pollEvents, Fd: int32(c.fd)}); err != nil {
+		delete(p.conns, c.fd)
+		go c.fail(err)
+	}
+}
+
+// remove stops watching c; it must run before c's descriptor is closed.
+func (p *poller) remove(c *wsConn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c.dead = true
+	if p.conns[c.fd] == c {
+		delete(p.conns, c.fd)
+		_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	}
+}
+
+func (p *poller) loop() {
+	defer close(p.done)
+	events := make([]unix.EpollEvent, 256)
+	for {
+		n, err := unix.EpollWait(p.epfd, events, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return
+		}
+		for _, ev := range events[:n] {
+			fd := int(ev.Fd)
+			if fd == p.wake {
+				return
+			}
+			p.mu.Lock()
+			c := p.conns[fd]
+			p.mu.Unlock()
+			if c != nil {
+				go c.readReady()
+			}
+		}
+	}
+}
+
+// close ends the loop and releases the epoll set. Connections still registered are left to
+// their owners, who close them.
+func (p *poller) close() {
+	p.once.Do(func() {
+		_, _ = unix.Write(p.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0})
+		<-p.done
+		_ = unix.Close(p.epfd)
+		_ = unix.Close(p.wake)
+	})
+}

@@ -1,0 +1,15 @@
+//go:build !linux
+
+package engineio
+
+import "errors"
+
+// poller is Linux-only; elsewhere every WebSocket connection reads on a goroutine of its own.
+type poller struct{}
+
+func newPoller() (*poller, error) { return nil, errors.New("engineio: no poller on this platform") }
+
+func (p *poller) add(*wsConn) error { return errors.New("engineio: no poller") }
+func (p *poller) rearm(*wsConn)     {}
+func (p *poller) remove(*wsConn)    {}
+func (p *poller) close()            {}
