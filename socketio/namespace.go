@@ -127,7 +127,7 @@ func (n *Namespace) admit(s *Socket) {
 	mws := n.middleware
 	n.mu.RUnlock()
 	for _, mw := range mws {
-		if err := mw(s); err != nil {
+		if err := n.runMiddleware(mw, s); err != nil {
 			n.refuse(s, err)
 			return
 		}
@@ -150,6 +150,18 @@ func (n *Namespace) admit(s *Socket) {
 	for _, f := range handlers {
 		f(s)
 	}
+}
+
+// runMiddleware calls mw. A panic refuses the connection, so that the client gets an answer (and
+// may retry) instead of staying half-joined, and is then passed on for the mailbox to log.
+func (n *Namespace) runMiddleware(mw func(*Socket) error, s *Socket) error {
+	defer func() {
+		if v := recover(); v != nil {
+			n.refuse(s, errors.New("server error"))
+			panic(v)
+		}
+	}()
+	return mw(s)
 }
 
 // refuse answers a connection a middleware turned down.
