@@ -258,6 +258,17 @@ func (c *sioClient) connect(nsp, auth string) string {
 	return sid
 }
 
+// connectReplyID reads a CONNECT reply to "/" (after sending "0" by hand) and returns its id.
+func (c *sioClient) connectReplyID() string {
+	c.t.Helper()
+	got := c.recv()
+	var reply struct{ SID string }
+	if !strings.HasPrefix(got, "0{") || json.Unmarshal([]byte(got[1:]), &reply) != nil || reply.SID == "" {
+		c.t.Fatalf("connect reply %q", got)
+	}
+	return reply.SID
+}
+
 // waitClosed waits until the server has closed the connection, discarding what arrives first.
 func (c *sioClient) waitClosed() {
 	c.t.Helper()
@@ -689,6 +700,7 @@ func TestHandlerPanics(t *testing.T) {
 	c.send(`2["echo","after the panic"]`)
 	c.expect(`2["echo","after the panic"]`)
 	c.send("0/mw,")
+	c.expect(`4/mw,{"message":"server error"}`)
 	c.send(`2["echo","after the middleware panic"]`)
 	c.expect(`2["echo","after the middleware panic"]`)
 	c.send("1")
@@ -943,4 +955,27 @@ func TestBadPacketPolling(t *testing.T) {
 		h.check()
 	}
 	sioWaitFor(t, "the polling sessions to end", func() bool { return e.srv.Engine().Count() == 1 })
+}
+
+// TestMiddlewarePanic checks a middleware that panics: the client is refused (it would otherwise
+// wait for an answer forever, half-joined), may retry without being taken for a duplicate
+// CONNECT, and its other namespaces are unaffected.
+func TestMiddlewarePanic(t *testing.T) {
+	e := newSIOEnv(t, Config{ConnectTimeout: time.Minute})
+	echoServer(e.srv.Of("/"))
+	e.srv.Of("/mw").Use(func(*Socket) error { panic("middleware") })
+	c := e.dial(t)
+	c.connect("/", "")
+	for range 2 {
+		c.send("0/mw,")
+		got := c.recv()
+		if !strings.HasPrefix(got, "4/mw,{") || !strings.Contains(got, `"message"`) {
+			t.Fatalf("answer to a CONNECT whose middleware panicked: %q", got)
+		}
+	}
+	c.send(`2["echo","fine"]`)
+	c.expect(`2["echo","fine"]`)
+	if n := e.srv.Of("/mw").Count(); n != 0 {
+		t.Errorf("Count() = %d", n)
+	}
 }

@@ -485,3 +485,38 @@ func TestVolatile(t *testing.T) {
 		t.Errorf("polling client got %q %v", got, err)
 	}
 }
+
+// TestReconnectAfterServerDisconnect checks that a client told "you are disconnected" (41) may
+// join the namespace again at once, even while the handler that disconnected it is still
+// running: its CONNECT must not be taken for a second CONNECT of a joined namespace (which closes
+// the connection).
+func TestReconnectAfterServerDisconnect(t *testing.T) {
+	e := newSIOEnv(t, Config{})
+	echoServer(e.srv.Of("/"))
+	release := make(chan struct{})
+	e.srv.Of("/").On("kick me", func(ev *Event) {
+		ev.Socket.Disconnect(false)
+		<-release // the handler goes on with other work
+	})
+	c := e.dial(t)
+	old := c.connect("/", "")
+	cl := e.srv.Of("/").Socket(old).client
+	c.send(`2["kick me"]`)
+	c.expect("1")
+	c.send("0")
+	sioWaitFor(t, "the new CONNECT to be routed", func() bool {
+		cl.mu.Lock()
+		defer cl.mu.Unlock()
+		s := cl.sockets["/"]
+		return c.isClosed() || (s != nil && s.id != old)
+	})
+	close(release)
+	if c.isClosed() {
+		t.Fatal("the connection was closed: the CONNECT was taken for a duplicate")
+	}
+	if id := c.connectReplyID(); id == old {
+		t.Errorf("same socket id %q after reconnecting", id)
+	}
+	c.send(`2["echo","back"]`)
+	c.expect(`2["echo","back"]`)
+}
