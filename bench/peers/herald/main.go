@@ -9,6 +9,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -58,6 +59,11 @@ func main() {
 			log.Fatal(err)
 		}
 	}()
+	if addr := os.Getenv("BENCH_PPROF_ADDR"); addr != "" {
+		// Profiling on demand (go tool pprof http://ADDR/debug/pprof/profile), on its own mux
+		// so the bench protocol's server never exposes it.
+		go func() { log.Println(http.ListenAndServe(addr, pprofMux())) }()
+	}
 	fmt.Printf("READY %d\n", port)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -67,4 +73,13 @@ func main() {
 	defer cancel()
 	_ = peer.Close(sctx)
 	_ = hs.Shutdown(sctx)
+}
+
+// pprofMux serves the net/http/pprof handlers.
+func pprofMux() *http.ServeMux {
+	m := http.NewServeMux()
+	m.HandleFunc("/debug/pprof/", pprof.Index)
+	m.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	m.HandleFunc("/debug/pprof/heap", pprof.Index)
+	return m
 }
