@@ -39,7 +39,7 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*wsC
 // attachWebSocket makes c the session's transport and starts reading from it. A session opened
 // directly over WebSocket first sends its open packet.
 func (s *Session) attachWebSocket(c *wsConn, fresh bool, early []byte) {
-	c.handle, c.gone = s.onWSMessage, s.onWSGone
+	c.handle, c.gone, c.ping = s.onWSMessage, s.onWSGone, s.onWSPing
 	s.mu.Lock()
 	if fresh {
 		// The open packet goes ahead of anything Open queued.
@@ -75,6 +75,32 @@ func (s *Session) onWSMessage(c *wsConn, op byte, data []byte) bool {
 		}
 	}
 	return s.receive(p)
+}
+
+// onWSPing answers a client's WebSocket ping. On the session's transport the pong joins the
+// queue like any frame: written directly it could land inside a frame partly written, and its
+// write deadline would cut short that of a blocked write in progress. A connection still being
+// probed carries nothing else and answers at once. Pongs count against MaxQueuedFrames, so a
+// client pinging without reading cannot grow the queue without bound.
+func (s *Session) onWSPing(c *wsConn, payload []byte) {
+	w := &wsCache{frame: serverFrame(opPong, payload)}
+	w.once.Do(func() {})
+	s.mu.Lock()
+	if s.ws != c {
+		s.mu.Unlock()
+		c.control(w.frame)
+		return
+	}
+	if len(s.queue) >= s.srv.cfg.MaxQueuedFrames {
+		s.mu.Unlock()
+		s.fail(ReasonQueueFull)
+		return
+	}
+	if s.state != stateClosed {
+		s.queue = append(s.queue, Frame{ws: w})
+		s.kickLocked()
+	}
+	s.mu.Unlock()
 }
 
 // onWSGone ends the session whose transport failed or was closed by the client.
@@ -198,7 +224,7 @@ func (s *Session) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		s.abortUpgrade(nil)
 		return
 	}
-	c.handle, c.gone = s.onWSMessage, s.onWSGone
+	c.handle, c.gone, c.ping = s.onWSMessage, s.onWSGone, s.onWSPing
 	s.mu.Lock()
 	s.probing = c
 	s.upgradeTimer = time.AfterFunc(s.srv.cfg.UpgradeTimeout, func() {

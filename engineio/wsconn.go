@@ -28,6 +28,9 @@ type wsConn struct {
 	handle func(c *wsConn, op byte, payload []byte) bool
 	// gone is called once when the connection fails or the peer closes it.
 	gone func(c *wsConn, err error)
+	// ping, when set, answers a ping (payload is only valid during the call); nil: the pong is
+	// written at once.
+	ping func(c *wsConn, payload []byte)
 
 	// Read state, owned by whichever goroutine is reading (one at a time).
 	partial []byte // bytes of an incomplete frame, kept between reads; nil when none
@@ -204,7 +207,11 @@ func (c *wsConn) process(data []byte) bool {
 func (c *wsConn) frame(h frameHeader, payload []byte) bool {
 	switch h.op {
 	case opPing:
-		c.control(serverFrame(opPong, payload))
+		if c.ping != nil {
+			c.ping(c, payload)
+		} else {
+			c.control(serverFrame(opPong, payload))
+		}
 		return true
 	case opPong:
 		return true
