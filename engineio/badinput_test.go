@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -454,4 +455,47 @@ func TestSlowlorisPost(t *testing.T) {
 		return s.postActive
 	})
 	h.check(t)
+}
+
+// TestWebSocketPingWhileClientSlow checks a client that pauses reading for longer than a second
+// (less than WriteTimeout) and sends a WebSocket ping meanwhile: the session must survive, and
+// the client must then read the message whole, followed by the pong. (The pong used to be written
+// straight from the reader with a 1 s write deadline of its own, which cut short the deadline of
+// the blocked write in progress and killed the session.)
+func TestWebSocketPingWhileClientSlow(t *testing.T) {
+	e := newEnv(t, Config{WriteTimeout: 5 * time.Second})
+	raw, sid := e.openRaw(t)
+	_ = raw.conn.(*net.TCPConn).SetReadBuffer(64 << 10)
+	s := e.srv.session(sid)
+	s.mu.Lock()
+	_ = s.ws.nc.(*net.TCPConn).SetWriteBuffer(64 << 10)
+	s.mu.Unlock()
+	big := strings.Repeat("x", 2<<20)
+	if err := s.Send(TextMessage([]byte(big))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a blocked write", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.writing
+	})
+	if err := raw.write(appendFrame(nil, wsFin|wsOpPing, []byte("p"))); err != nil {
+		t.Fatal(err)
+	}
+	// The scenario, not a synchronization: the client stalls past the 1 s mark.
+	time.Sleep(1500 * time.Millisecond)
+	op, p, err := raw.readFrame()
+	if err != nil || op != wsOpText || len(p) != 1+len(big) {
+		reason := "still open"
+		if e.rec.isClosed(t, sid) {
+			reason = "closed: " + e.rec.waitClosed(t, sid)
+		}
+		t.Fatalf("got opcode %d, %d bytes, %v (session %s); want the whole message", op, len(p), err, reason)
+	}
+	if op, p, err := raw.readFrame(); err != nil || op != 0xA || string(p) != "p" {
+		t.Fatalf("got opcode %d %q %v; want the pong", op, p, err)
+	}
+	if e.rec.isClosed(t, sid) {
+		t.Fatalf("session closed: %q", e.rec.waitClosed(t, sid))
+	}
 }

@@ -1,8 +1,10 @@
 package engineio
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -510,4 +512,62 @@ func TestOpenCanClose(t *testing.T) {
 		t.Errorf("reason %q", reason)
 	}
 	waitFor(t, "Count() to reach 0", func() bool { return e.srv.Count() == 0 })
+}
+
+// TestWebSocketControlFrames checks the WebSocket-level ping and close: a ping gets a pong with
+// its payload, in order with the messages, and a close frame is answered and ends the session
+// with "transport close".
+func TestWebSocketControlFrames(t *testing.T) {
+	e := newEnv(t, Config{})
+	raw, sid := e.openRaw(t)
+	buf := appendFrame(nil, wsFin|wsOpText, []byte("4one"))
+	buf = appendFrame(buf, wsFin|wsOpPing, []byte("are you there"))
+	buf = appendFrame(buf, wsOpText, []byte("4tw")) // a fragmented message around a ping
+	buf = appendFrame(buf, wsFin|wsOpPing, nil)
+	buf = appendFrame(buf, wsFin|wsOpContinuation, []byte("o"))
+	if err := raw.write(buf); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		op byte
+		p  string
+	}{{wsOpText, "4one"}, {0xA, "are you there"}, {0xA, ""}, {wsOpText, "4two"}}
+	for _, w := range want {
+		op, p, err := raw.readFrame()
+		if err != nil || op != w.op || string(p) != w.p {
+			t.Fatalf("got %d %q %v, want %d %q", op, p, err, w.op, w.p)
+		}
+	}
+	if err := raw.write(appendFrame(nil, wsFin|wsOpClose, []byte{0x03, 0xe8})); err != nil {
+		t.Fatal(err)
+	}
+	if code := raw.expectClosed(t); code != 1000 {
+		t.Errorf("close answered with %d", code)
+	}
+	if reason := e.rec.waitClosed(t, sid); reason != ReasonTransportClose {
+		t.Errorf("reason %q", reason)
+	}
+}
+
+// TestWebSocketPingFlood checks that a client pinging without reading its pongs cannot make the
+// server queue without bound.
+func TestWebSocketPingFlood(t *testing.T) {
+	e := newEnv(t, Config{MaxQueuedFrames: 16})
+	h := e.openHealthy(t)
+	raw, sid := e.openRaw(t)
+	_ = raw.conn.(*net.TCPConn).SetReadBuffer(4096)
+	s := e.srv.session(sid)
+	s.mu.Lock()
+	_ = s.ws.nc.(*net.TCPConn).SetWriteBuffer(4096)
+	s.mu.Unlock()
+	ping := appendFrame(nil, wsFin|wsOpPing, bytes.Repeat([]byte("p"), 125))
+	for i := 0; i < 100_000 && !e.rec.isClosed(t, sid); i++ {
+		if err := raw.write(ping); err != nil {
+			break // the server hung up
+		}
+	}
+	if reason := e.rec.waitClosed(t, sid); reason != ReasonQueueFull && reason != ReasonTransportError {
+		t.Errorf("reason %q", reason)
+	}
+	h.check(t)
 }
