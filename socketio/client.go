@@ -74,6 +74,12 @@ func (c *client) route(p *packet) {
 	}
 	switch p.typ {
 	case packetDisconnect:
+		// The client will answer nothing more in this namespace: release at once a handler
+		// waiting in EmitWithAck, which would otherwise hold up the close queued behind it.
+		s.mu.Lock()
+		s.leaving = true
+		s.mu.Unlock()
+		s.failAcks()
 		c.box.post(func() { s.close(ReasonClientDisconnect) }, false)
 	case packetEvent, packetBinaryEvent:
 		c.box.post(func() { s.dispatch(p) }, true)

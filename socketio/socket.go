@@ -256,7 +256,7 @@ func (s *Socket) dispatch(p *packet) {
 func (s *Socket) expectAck(id int64, f func([]any, error)) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.connected {
+	if !s.connected || s.leaving {
 		return false
 	}
 	if s.acks == nil {
