@@ -6,6 +6,9 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -570,4 +573,75 @@ func TestWebSocketPingFlood(t *testing.T) {
 		t.Errorf("reason %q", reason)
 	}
 	h.check(t)
+}
+
+// TestServerCloseReleasesEverything checks that a server that served sessions of every kind
+// gives back every goroutine and file descriptor once it is closed (the WebSocket poller
+// included).
+func TestServerCloseReleasesEverything(t *testing.T) {
+	fds := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			return -1
+		}
+		return len(entries)
+	}
+	steady := func(measure func() int) int {
+		n, same := measure(), 0
+		for deadline := time.Now().Add(2 * time.Second); same < 5 && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+			if m := measure(); m == n {
+				same++
+			} else {
+				n, same = m, 0
+			}
+		}
+		return n
+	}
+	baseG, baseFD := steady(runtime.NumGoroutine), steady(fds)
+
+	rec := newRecorder()
+	srv := NewServer(Config{Logger: discardLogger}, rec)
+	ts := httptest.NewServer(srv)
+	e := &env{srv: srv, ts: ts, rec: rec, client: &http.Client{Transport: &http.Transport{}, Timeout: waitLimit}}
+	var clientConns []func() error // the client ends count as descriptors of this process too
+	for range 5 {
+		c, _ := e.openWS(t)
+		writeText(t, c, "4x")
+		readText(t, c)
+		sid := e.handshake(t).SID
+		e.post(t, sid, "4y")
+		e.get(t, sid)
+		u := e.upgrade(t, e.handshake(t).SID)
+		writeText(t, u, "4z")
+		readText(t, u)
+		raw, _ := e.openRaw(t)
+		clientConns = append(clientConns, c.CloseNow, u.CloseNow, raw.conn.Close)
+	}
+	c, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_ = srv.Close(c)
+	for _, close := range clientConns {
+		_ = close()
+	}
+	e.client.CloseIdleConnections()
+	ts.Close()
+	rec.checkCloseCounts(t)
+
+	deadline := time.Now().Add(waitLimit)
+	// No slack on descriptors (a leaked poller is one goroutine and two descriptors), a little
+	// on goroutines, which the runtime may start on its own.
+	const slackG = 2
+	for (runtime.NumGoroutine() > baseG+slackG || fds() > baseFD) && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > baseG+slackG {
+		buf := make([]byte, 1<<20)
+		t.Errorf("goroutines: %d after Close, %d before\n%s", n, baseG, buf[:runtime.Stack(buf, true)])
+	}
+	if baseFD >= 0 {
+		if n := fds(); n > baseFD {
+			t.Errorf("file descriptors: %d after Close, %d before", n, baseFD)
+		}
+	}
 }
