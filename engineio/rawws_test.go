@@ -39,6 +39,13 @@ const (
 // URL) and returns the connection once the server has answered 101.
 func dialRawWS(t testing.TB, rawURL string) *rawWS {
 	t.Helper()
+	return dialRawWSEarly(t, rawURL, nil)
+}
+
+// dialRawWSEarly is dialRawWS sending early (frames) in the same write as the handshake, as a
+// client may: the server must not lose bytes that arrive with the request.
+func dialRawWSEarly(t testing.TB, rawURL string, early []byte) *rawWS {
+	t.Helper()
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +61,7 @@ func dialRawWS(t testing.TB, rawURL string) *rawWS {
 		"Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n",
 		u.RequestURI(), u.Host, base64.StdEncoding.EncodeToString(key[:]))
 	_ = conn.SetDeadline(time.Now().Add(waitLimit))
-	if _, err := io.WriteString(conn, req); err != nil {
+	if _, err := conn.Write(append([]byte(req), early...)); err != nil {
 		t.Fatal(err)
 	}
 	br := bufio.NewReader(conn)

@@ -208,3 +208,36 @@ func TestUpgradeClosedByClient(t *testing.T) {
 		t.Errorf("reason %q", reason)
 	}
 }
+
+// TestWebSocketEarlyFrames checks frames a client sends in the same packet as its handshake, on a
+// new session and on an upgrade: they are processed, not lost.
+func TestWebSocketEarlyFrames(t *testing.T) {
+	e := newEnv(t, Config{})
+	early := appendFrame(appendFrame(nil, wsFin|wsOpText, []byte("4early")), wsFin|wsOpText, []byte("4bird"))
+	raw := dialRawWSEarly(t, e.url("EIO=4&transport=websocket"), early)
+	if _, err := parseOpen(raw.readText(t)); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"4early", "4bird"} {
+		if got := raw.readText(t); got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+
+	sid := e.handshake(t).SID
+	get := e.asyncGet(sid)
+	e.waitGetPending(t, sid)
+	up := dialRawWSEarly(t, e.url("EIO=4&transport=websocket&sid="+sid), appendFrame(nil, wsFin|wsOpText, []byte("2probe")))
+	if got := up.readText(t); got != "3probe" {
+		t.Fatalf("probe answer %q", got)
+	}
+	if r := await(t, get); r.body != "6" {
+		t.Errorf("pending GET: %q", r.body)
+	}
+	if err := up.write(appendFrame(appendFrame(nil, wsFin|wsOpText, []byte("5")), wsFin|wsOpText, []byte("4up"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := up.readText(t); got != "4up" {
+		t.Errorf("got %q", got)
+	}
+}
