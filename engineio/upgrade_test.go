@@ -158,7 +158,7 @@ func TestUpgradeBadProbe(t *testing.T) {
 // TestUpgradeTimeout checks that an upgrade the client never completes is abandoned after
 // UpgradeTimeout, and the session stays on long-polling.
 func TestUpgradeTimeout(t *testing.T) {
-	e := newEnv(t, Config{UpgradeTimeout: 50 * time.Millisecond})
+	e := newEnv(t, Config{UpgradeTimeout: 300 * time.Millisecond})
 	sid := e.handshake(t).SID
 	c := e.dialWS(t, "EIO=4&transport=websocket&sid="+sid)
 	expectWSClosed(t, c, false) // no probe

@@ -523,7 +523,7 @@ func TestMiddleware(t *testing.T) {
 // TestConnectTimeout checks that a connection that joins no namespace in time is closed, and
 // one that does is not.
 func TestConnectTimeout(t *testing.T) {
-	e := newSIOEnv(t, Config{ConnectTimeout: 50 * time.Millisecond})
+	e := newSIOEnv(t, Config{ConnectTimeout: 500 * time.Millisecond})
 	echoServer(e.srv.Of("/"))
 	idle := e.dial(t)
 	joined := e.dial(t)
