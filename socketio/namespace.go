@@ -133,7 +133,7 @@ func (n *Namespace) admit(s *Socket) {
 		}
 	}
 	if !s.client.conn.IsOpen() {
-		s.client.forget(s)
+		s.abandon()
 		return
 	}
 	s.mu.Lock()
@@ -166,7 +166,7 @@ func (n *Namespace) runMiddleware(mw func(*Socket) error, s *Socket) error {
 
 // refuse answers a connection a middleware turned down.
 func (n *Namespace) refuse(s *Socket, err error) {
-	s.client.forget(s)
+	s.abandon()
 	var ce *ConnectError
 	if !errors.As(err, &ce) {
 		ce = &ConnectError{Message: err.Error()}

@@ -24,6 +24,7 @@ type Socket struct {
 	mu           sync.Mutex
 	connected    bool
 	leaving      bool // Disconnect has told the client: it may join the namespace again at once
+	ended        bool // left its namespace, or refused: it joins no room any more
 	handlers     map[string]func(*Event)
 	onDisconnect []func(reason string)
 	acks         map[int64]func(args []any, err error) // waiting for the client's answer
@@ -147,7 +148,16 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]
 }
 
 // Join adds the socket to rooms.
-func (s *Socket) Join(rooms ...string) { s.nsp.adapter.AddAll(s, rooms) }
+//
+// A socket that has left its namespace (or was refused) joins nothing: it would otherwise stay in
+// the adapter for good, as when a goroutine joins a room after the client has gone.
+func (s *Socket) Join(rooms ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.ended {
+		s.nsp.adapter.AddAll(s, rooms)
+	}
+}
 
 // Leave removes the socket from a room.
 func (s *Socket) Leave(room string) { s.nsp.adapter.Del(s, room) }
@@ -306,6 +316,7 @@ func (s *Socket) resolveAck(p *packet) {
 // the mailbox.
 func (s *Socket) close(reason string) {
 	s.mu.Lock()
+	s.ended = true
 	if !s.connected {
 		s.mu.Unlock()
 		s.client.forget(s)
@@ -331,6 +342,16 @@ func (s *Socket) close(reason string) {
 		// the connection's other sockets, which runs in the same job.
 		s.client.box.safely(func() { f(reason) })
 	}
+}
+
+// abandon drops a socket that never joined its namespace (refused, or its connection gone),
+// with any room a middleware had it join.
+func (s *Socket) abandon() {
+	s.mu.Lock()
+	s.ended = true
+	s.mu.Unlock()
+	s.nsp.adapter.DelAll(s)
+	s.client.forget(s)
 }
 
 // Handshake describes how a connection was opened.
