@@ -520,3 +520,54 @@ func TestReconnectAfterServerDisconnect(t *testing.T) {
 	c.send(`2["echo","back"]`)
 	c.expect(`2["echo","back"]`)
 }
+
+// TestJoinAfterLeaving checks that a socket that has left (typically joined from a goroutine that
+// finished after the client had gone) is not put back into rooms: it would stay in the adapter
+// for good, and every broadcast to the room would keep reaching for it.
+func TestJoinAfterLeaving(t *testing.T) {
+	e, c, s := connectOne(t, Config{})
+	c.send("1")
+	sioWaitFor(t, "the socket to leave", func() bool { return !s.Connected() })
+	s.Join("late", "later")
+	if got := e.srv.To("late", "later").Sockets(); len(got) != 0 {
+		t.Errorf("a socket that left is in rooms again: %d sockets", len(got))
+	}
+	if rooms := s.Rooms(); len(rooms) != 0 {
+		t.Errorf("Rooms() = %v", rooms)
+	}
+	a := e.srv.Of("/").Adapter().(*MemoryAdapter)
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if len(a.all) != 0 || len(a.rooms) != 0 {
+		t.Errorf("adapter keeps %d sockets and %d rooms", len(a.all), len(a.rooms))
+	}
+}
+
+// TestJoinInMiddleware checks that a middleware may put the socket in rooms (as with Node.js),
+// and that a refused socket leaves them again.
+func TestJoinInMiddleware(t *testing.T) {
+	e := newSIOEnv(t, Config{})
+	nsp := e.srv.Of("/mw")
+	nsp.Use(func(s *Socket) error {
+		s.Join("from-middleware")
+		if string(s.Handshake().Auth) == `{"deny":true}` {
+			return errors.New("denied")
+		}
+		return nil
+	})
+	c := e.dial(t)
+	c.send(`0/mw,{"deny":true}`)
+	c.expect(`4/mw,{"message":"denied"}`)
+	a := nsp.Adapter().(*MemoryAdapter)
+	a.mu.RLock()
+	all, rooms := len(a.all), len(a.rooms)
+	a.mu.RUnlock()
+	if all != 0 || rooms != 0 {
+		t.Errorf("a refused socket left %d sockets and %d rooms in the adapter", all, rooms)
+	}
+	id := c.connect("/mw", "")
+	got := nsp.To("from-middleware").Sockets()
+	if len(got) != 1 || got[0].ID() != id {
+		t.Errorf("room joined in the middleware: %d sockets", len(got))
+	}
+}
