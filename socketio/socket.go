@@ -152,11 +152,21 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]
 // A socket that has left its namespace (or was refused) joins nothing: it would otherwise stay in
 // the adapter for good, as when a goroutine joins a room after the client has gone.
 func (s *Socket) Join(rooms ...string) {
+	if s.hasEnded() {
+		return
+	}
+	s.nsp.adapter.AddAll(s, rooms)
+	// The socket may have ended meanwhile, its rooms already cleared: then clear them again. (The
+	// adapter is not called under s.mu, which an adapter may well take through the Socket.)
+	if s.hasEnded() {
+		s.nsp.adapter.DelAll(s)
+	}
+}
+
+func (s *Socket) hasEnded() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.ended {
-		s.nsp.adapter.AddAll(s, rooms)
-	}
+	return s.ended
 }
 
 // Leave removes the socket from a room.
