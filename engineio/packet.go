@@ -71,14 +71,6 @@ func TextMessage(text []byte) Frame {
 // BinaryMessage returns the frame of an Engine.IO message packet carrying binary data.
 func BinaryMessage(data []byte) Frame { return Frame{Binary: true, Data: data, ws: new(wsCache)} }
 
-// controlFrame is a WebSocket control frame (pong, close) queued like a packet; it never travels
-// over long-polling.
-func controlFrame(wire []byte) Frame {
-	c := &wsCache{frame: wire}
-	c.once.Do(func() {})
-	return Frame{ws: c}
-}
-
 var (
 	framePing  = Frame{Data: []byte{typePing}, ws: new(wsCache)}
 	frameNoop  = Frame{Data: []byte{typeNoop}, ws: new(wsCache)}
