@@ -23,6 +23,7 @@ type client struct {
 func newClient(srv *Server, conn *engineio.Session) *client {
 	c := &client{srv: srv, conn: conn, dec: decoder{maxAttachments: srv.cfg.MaxAttachments}}
 	c.box.init(srv.cfg.MaxPendingEvents, srv.log)
+	c.box.alive = conn.IsOpen
 	srv.clients.Add(1) // done in OnClose's final job
 	c.connectTimer = time.AfterFunc(srv.cfg.ConnectTimeout, c.onConnectTimeout)
 	return c

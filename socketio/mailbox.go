@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"time"
 )
 
 // mailbox runs one connection's jobs (connects, events, disconnects) one at a time and in order,
@@ -18,7 +19,14 @@ type mailbox struct {
 	closed  bool // no more jobs are accepted; waiting posters give up
 	limit   int
 	log     *slog.Logger
+	// alive, when set, reports whether the connection is still open. A poster blocked on a full
+	// box checks it now and then and gives up once the connection is gone: the connection's
+	// close cannot reach the box while its reader is the one blocked (see post).
+	alive func() bool
 }
+
+// aliveCheck is how often a poster blocked on a full box checks that its connection is alive.
+const aliveCheck = 100 * time.Millisecond
 
 func (m *mailbox) init(limit int, log *slog.Logger) {
 	m.limit = limit
@@ -33,7 +41,17 @@ func (m *mailbox) init(limit int, log *slog.Logger) {
 func (m *mailbox) post(job func(), wait bool) bool {
 	m.mu.Lock()
 	for wait && len(m.jobs) >= m.limit && !m.closed {
+		// The blocked poster is the connection's reader, inside the engine's OnMessage: the
+		// engine delivers the close (OnClose, hence postFinal) only after OnMessage returns. If
+		// the running job waits for something only the reader could bring (an ack), nothing
+		// would ever move again; so the poster gives up by itself once the connection is gone.
+		if m.alive != nil && !m.alive() {
+			m.mu.Unlock()
+			return false
+		}
+		t := time.AfterFunc(aliveCheck, m.notFull.Broadcast)
 		m.notFull.Wait()
+		t.Stop()
 	}
 	if m.closed {
 		m.mu.Unlock()
