@@ -571,3 +571,36 @@ func TestJoinInMiddleware(t *testing.T) {
 		t.Errorf("room joined in the middleware: %d sockets", len(got))
 	}
 }
+
+// TestAckAwaitedWhileReaderBlocked checks the worst case of backpressure: a handler waits
+// (without a deadline) for its client's ack while the client, instead of answering, fills the
+// connection's event queue, so that the server stops reading from it, and then goes silent. When
+// the connection times out the handler must be released and the socket must leave: nothing may
+// stay blocked for good.
+func TestAckAwaitedWhileReaderBlocked(t *testing.T) {
+	e := newSIOEnv(t, Config{
+		MaxPendingEvents: 2,
+		Engine:           engineio.Config{PingInterval: 50 * time.Millisecond, PingTimeout: 100 * time.Millisecond},
+	})
+	released := make(chan error, 1)
+	left := make(chan string, 1)
+	e.srv.Of("/").On("ask", func(ev *Event) {
+		_, err := ev.Socket.EmitWithAck(context.Background(), "question")
+		released <- err
+	})
+	e.srv.OnConnection(func(s *Socket) { s.OnDisconnect(func(r string) { left <- r }) })
+	c := e.dial(t)
+	c.connect("/", "")
+	c.noPong.Store(true)
+	c.send(`2["ask"]`)
+	for range 10 {
+		c.send(`2["filler"]`)
+	}
+	if err := recvTimeout(t, released, "the handler to be released"); !errors.Is(err, ErrDisconnected) {
+		t.Errorf("EmitWithAck = %v, want ErrDisconnected", err)
+	}
+	if r := recvTimeout(t, left, "the disconnect handler"); r != ReasonPingTimeout {
+		t.Errorf("reason %q", r)
+	}
+	sioWaitFor(t, "the socket to leave", func() bool { return e.srv.Of("/").Count() == 0 })
+}
