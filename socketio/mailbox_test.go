@@ -153,3 +153,29 @@ func TestMailboxNoIdleGoroutine(t *testing.T) {
 		m.mu.Unlock()
 	}
 }
+
+// TestMailboxPosterGivesUpWhenConnectionGone checks that a poster blocked on a full box returns
+// (refused) once the connection is no longer alive, even though nothing is taken from the box.
+func TestMailboxPosterGivesUpWhenConnectionGone(t *testing.T) {
+	m := newTestMailbox(1)
+	var alive atomic.Bool
+	alive.Store(true)
+	m.alive = alive.Load
+	release := make(chan struct{})
+	defer close(release)
+	started := make(chan struct{})
+	m.post(func() { close(started); <-release }, true) // a job that never finishes by itself
+	<-started
+	m.post(func() {}, true) // fills the box
+	posted := make(chan bool, 1)
+	go func() { posted <- m.post(func() {}, true) }()
+	select {
+	case <-posted:
+		t.Fatal("a post into a full box did not wait")
+	case <-time.After(20 * time.Millisecond): // most likely blocked by now; either way it must refuse
+	}
+	alive.Store(false)
+	if recvTimeout(t, posted, "the blocked poster to give up") {
+		t.Error("the post was accepted after the connection was gone")
+	}
+}
