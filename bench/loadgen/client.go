@@ -33,11 +33,21 @@ type handler interface {
 	ping()
 }
 
+// acker is a handler that also receives ACK packets (43<id>[...]), the
+// answers to events it sent with an ack id. arg is the raw JSON text of the
+// first argument (nil if none).
+type acker interface {
+	ack(id int64, arg []byte, at int64)
+}
+
 // eioClient is one Engine.IO + Socket.IO client session, either transport.
 type eioClient interface {
 	// emit sends a Socket.IO EVENT to the main namespace. Safe for
 	// concurrent use with the read loop.
 	emit(ctx context.Context, event string, arg any) error
+	// send sends one Engine.IO packet as it is (e.g. an EVENT with an ack
+	// id). Safe for concurrent use with the read loop.
+	send(ctx context.Context, p []byte) error
 	// run reads until the session ends or ctx is done, calling h.
 	run(ctx context.Context, h handler) error
 	// close ends the session at once.
@@ -167,8 +177,29 @@ func dispatch(p []byte, at int64, h handler) packetKind {
 				h.event(name, arg, at)
 			}
 		}
+	case '3':
+		if a, ok := h.(acker); ok {
+			if id, arg, ok := parseAck(p[2:]); ok {
+				a.ack(id, arg, at)
+			}
+		}
 	}
 	return pkOther
+}
+
+// parseAck splits the payload of an ACK packet, <id>[arg,...], into the ack
+// id and the raw text of the first argument.
+func parseAck(b []byte) (id int64, arg []byte, ok bool) {
+	i := 0
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' && i < 18 {
+		id = id*10 + int64(b[i]-'0')
+		i++
+	}
+	b = b[i:]
+	if i == 0 || len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
+		return 0, nil, false
+	}
+	return id, b[1 : len(b)-1], true
 }
 
 // parseEvent splits the payload of an EVENT packet, ["name",arg,...], into
@@ -259,12 +290,17 @@ type wsClient struct {
 }
 
 // dialWS opens the WebSocket, reads the open packet, sends CONNECT and
-// waits for the server's CONNECT reply.
-func dialWS(ctx context.Context, base string, hc *http.Client) (*wsClient, error) {
-	c, resp, err := websocket.Dial(ctx, engineURL(base, "websocket"), &websocket.DialOptions{
+// waits for the server's CONNECT reply. cookie, when not empty, is sent as
+// the handshake's Cookie header (no Origin header is sent).
+func dialWS(ctx context.Context, base string, hc *http.Client, cookie string) (*wsClient, error) {
+	opts := &websocket.DialOptions{
 		HTTPClient:      hc,
 		CompressionMode: websocket.CompressionDisabled,
-	})
+	}
+	if cookie != "" {
+		opts.HTTPHeader = http.Header{"Cookie": {cookie}}
+	}
+	c, resp, err := websocket.Dial(ctx, engineURL(base, "websocket"), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -348,6 +384,10 @@ func (w *wsClient) emit(ctx context.Context, event string, arg any) error {
 	return w.c.Write(ctx, websocket.MessageText, b)
 }
 
+func (w *wsClient) send(ctx context.Context, p []byte) error {
+	return w.c.Write(ctx, websocket.MessageText, p)
+}
+
 func (w *wsClient) run(ctx context.Context, h handler) error {
 	stop := context.AfterFunc(ctx, func() { w.c.CloseNow() })
 	defer stop()
@@ -385,6 +425,7 @@ func (w *wsClient) close() { w.c.CloseNow() }
 type pollClient struct {
 	hc     *http.Client
 	url    string // with the sid
+	cookie string // the Cookie header of every request, or ""
 	postMu sync.Mutex
 	cancel context.CancelFunc
 	ctx    context.Context // ends every request of the session
@@ -398,6 +439,9 @@ func (pc *pollClient) get(ctx context.Context) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, pc.url, nil)
 	if err != nil {
 		return nil, err
+	}
+	if pc.cookie != "" {
+		req.Header.Set("Cookie", pc.cookie)
 	}
 	resp, err := pc.hc.Do(req)
 	if err != nil {
@@ -422,6 +466,9 @@ func (pc *pollClient) post(ctx context.Context, body []byte) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+	if pc.cookie != "" {
+		req.Header.Set("Cookie", pc.cookie)
+	}
 	resp, err := pc.hc.Do(req)
 	if err != nil {
 		return err
@@ -436,10 +483,10 @@ func (pc *pollClient) post(ctx context.Context, body []byte) error {
 
 // dialPolling performs the polling handshake, sends CONNECT and waits for
 // the CONNECT reply. ctx bounds the handshake; the session lives until
-// close.
-func dialPolling(ctx context.Context, base string, hc *http.Client) (*pollClient, error) {
+// close. cookie, when not empty, is sent with every request.
+func dialPolling(ctx context.Context, base string, hc *http.Client, cookie string) (*pollClient, error) {
 	sctx, cancel := context.WithCancel(context.Background())
-	pc := &pollClient{hc: hc, url: engineURL(base, "polling"), ctx: sctx, cancel: cancel}
+	pc := &pollClient{hc: hc, url: engineURL(base, "polling"), cookie: cookie, ctx: sctx, cancel: cancel}
 	stop := context.AfterFunc(ctx, cancel)
 	defer stop()
 	fail := func(err error) (*pollClient, error) {
@@ -500,6 +547,12 @@ func (pc *pollClient) emit(ctx context.Context, event string, arg any) error {
 	stop := context.AfterFunc(ctx, pc.cancel)
 	defer stop()
 	return pc.post(pc.ctx, b)
+}
+
+func (pc *pollClient) send(ctx context.Context, p []byte) error {
+	stop := context.AfterFunc(ctx, pc.cancel)
+	defer stop()
+	return pc.post(pc.ctx, p)
 }
 
 func (pc *pollClient) run(ctx context.Context, h handler) error {

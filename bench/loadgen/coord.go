@@ -154,6 +154,10 @@ func sum(ms []workerMsg) (s workerMsg) {
 		s.Dups += m.Dups
 		s.Bad += m.Bad
 		s.CPUSecs += m.CPUSecs
+		s.ChatSent += m.ChatSent
+		s.ChatSkipped += m.ChatSkipped
+		s.ChatAckOK += m.ChatAckOK
+		s.ChatRejected += m.ChatRejected
 		s.CountSince = max(s.CountSince, m.CountSince)
 	}
 	return s
@@ -185,7 +189,7 @@ func (nopHandler) ping()                       {}
 // coordinate runs one scenario.
 func coordinate(ctx context.Context, o options) (*result.Run, error) {
 	switch o.scenario {
-	case result.ScenarioFanout, result.ScenarioIdle, result.ScenarioCrowd, result.ScenarioConnect, result.ScenarioPolling:
+	case result.ScenarioFanout, result.ScenarioIdle, result.ScenarioCrowd, result.ScenarioConnect, result.ScenarioPolling, result.ScenarioChat:
 	default:
 		return nil, fmt.Errorf("unknown scenario %q", o.scenario)
 	}
@@ -230,6 +234,13 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 	if fanout {
 		messages = max(1, int(math.Round(o.msgRate*o.duration.Seconds())))
 	}
+	var chat *chatConfig
+	if o.scenario == result.ScenarioChat {
+		var err error
+		if chat, err = chatPlan(o); err != nil {
+			return nil, err
+		}
+	}
 
 	s0 := sp.sample()
 	res.RSSBefore = s0.RSS
@@ -238,7 +249,7 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 	var control eioClient
 	if fanout {
 		cctx, cancel := context.WithTimeout(ctx, o.dialTimeout)
-		c, err := dialWS(cctx, o.url, newHTTPClient("", 4))
+		c, err := dialWS(cctx, o.url, newHTTPClient("", 4), "")
 		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("control client: %w", err)
@@ -252,13 +263,14 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 	startAt := time.Now().Add(300 * time.Millisecond).UnixNano()
 	var workers pool
 	defer func() { workers.stop() }()
+	offset := 0
 	for i := range nw {
 		n := o.clients / nw
 		if i < o.clients%nw {
 			n++
 		}
 		cfg := workerConfig{
-			ID: i, URL: o.url, Transport: transport, Clients: n,
+			ID: i, URL: o.url, Transport: transport, Clients: n, Offset: offset, Cookies: o.cookies, Chat: chat,
 			Rate:        connectRate / float64(nw),
 			Concurrency: max(1, o.concurrency/nw),
 			Messages:    messages,
@@ -269,6 +281,7 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 		if srcIPs > 0 {
 			cfg.LocalIP = fmt.Sprintf("127.0.0.%d", 2+i%srcIPs%250)
 		}
+		offset += n
 		w, err := startWorker(cfg)
 		if err != nil {
 			return nil, err
@@ -324,6 +337,8 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 		err = runCrowd(ctx, o, res, workers, sp, s0, firstStart, lastDone)
 	case result.ScenarioConnect:
 		res.RSSIdle = s1.RSS
+	case result.ScenarioChat:
+		err = runChat(ctx, o, res, workers, sp, chat)
 	}
 	if err != nil {
 		return nil, err
@@ -363,8 +378,11 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 			res.CPUPerDeliver = res.ServerCPULoad / float64(res.Delivered) * 1e6
 		}
 	}
+	if chat != nil {
+		mergeChat(res, reports, chat)
+	}
 	if tot.Bad > 0 {
-		res.Notes = append(res.Notes, fmt.Sprintf("%d events did not parse or had an unexpected seq", tot.Bad))
+		res.Notes = append(res.Notes, fmt.Sprintf("%d events or acks did not parse or had an unexpected seq", tot.Bad))
 	}
 	if res.ConnectErrors > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d connect errors, first: %s", res.ConnectErrors, res.ConnectErrSample))
@@ -541,10 +559,22 @@ func printSummary(w io.Writer, r *result.Run) {
 		fmt.Fprintf(&b, ", server %.0f µs CPU/session", r.CPUPerSessionUS)
 	}
 	b.WriteString("\n")
-	if r.MessagesSent > 0 {
+	if r.MessagesSent > 0 && r.Scenario != result.ScenarioChat {
 		fmt.Fprintf(&b, "  fanout: %d events at %.1f/s; delivered %d of %d, lost %d, dups %d\n",
 			r.MessagesSent, r.MessageRate, r.Delivered, r.Expected, r.Lost, r.Duplicates)
 		fmt.Fprintf(&b, "  latency: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", r.LatencyP50MS, r.LatencyP99MS, r.LatencyMaxMS)
+		if r.CPUPerDeliver > 0 {
+			fmt.Fprintf(&b, "  server: %.3fs CPU under load = %.2f µs per delivery\n", r.ServerCPULoad, r.CPUPerDeliver)
+		}
+		fmt.Fprintf(&b, "  loadgen: %.2f µs CPU per delivery received\n", r.LoadgenCPUPerDeliver)
+	}
+	if r.Scenario == result.ScenarioChat {
+		fmt.Fprintf(&b, "  chat: %d senders × %.1f/s to %d receivers: %d sent, %d acked ok, %d rejected, %d unacked\n",
+			r.Senders, r.MessageRate, r.Clients, r.MessagesSent, r.AckedOK, r.Rejected, r.Unacked)
+		fmt.Fprintf(&b, "  delivered %d (expected %d to the %d clients connected throughout), lost %d, dups %d\n",
+			r.Delivered, r.Expected, r.Alive, r.Lost, r.Duplicates)
+		fmt.Fprintf(&b, "  delivery latency: p50 %.3f ms, p99 %.3f ms, max %.3f ms; ack: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+			r.LatencyP50MS, r.LatencyP99MS, r.LatencyMaxMS, r.AckP50MS, r.AckP99MS, r.AckMaxMS)
 		if r.CPUPerDeliver > 0 {
 			fmt.Fprintf(&b, "  server: %.3fs CPU under load = %.2f µs per delivery\n", r.ServerCPULoad, r.CPUPerDeliver)
 		}

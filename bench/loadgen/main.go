@@ -12,6 +12,7 @@
 //
 //	loadgen -url http://127.0.0.1:3000 -scenario fanout -clients 1000 -duration 10s
 //	loadgen -url http://127.0.0.1:3000 -scenario crowd -clients 3000 -window 3s -server-pid 1234
+//	loadgen -url http://127.0.0.1:3000 -scenario chat -clients 5000 -senders 100 -rate 2 -cookies cookies.txt
 package main
 
 import (
@@ -53,23 +54,27 @@ type options struct {
 	pingInterval time.Duration
 	warmup       int
 	client       string
+	senders      int
+	cookies      string
 }
 
 func main() {
 	worker := flag.Bool("worker", false, "internal: run as a worker process (config and commands on stdin)")
 	var o options
 	flag.StringVar(&o.url, "url", "http://127.0.0.1:3000", "server base URL; the Engine.IO path /socket.io/ is added")
-	flag.StringVar(&o.scenario, "scenario", result.ScenarioFanout, "fanout, idle, crowd, connect or polling")
+	flag.StringVar(&o.scenario, "scenario", result.ScenarioFanout, "fanout, idle, crowd, connect, polling or chat")
 	flag.IntVar(&o.clients, "clients", 200, "number of clients (the fanout control client not included)")
 	flag.IntVar(&o.perWorker, "per-worker", 5000, "clients per worker process at most (a process may hold 20,000 files)")
 	flag.IntVar(&o.workers, "workers", 0, "worker processes; 0 = as many as -per-worker asks for")
 	flag.Float64Var(&o.connectRate, "connect-rate", 2000, "connection attempts per second, all workers together; 0 = as fast as possible (crowd: -clients/-window)")
 	flag.IntVar(&o.concurrency, "concurrency", 256, "handshakes in flight at most, all workers together")
-	flag.Float64Var(&o.msgRate, "rate", 5, "fanout and polling: fanout events per second")
-	flag.DurationVar(&o.duration, "duration", 60*time.Second, "fanout and polling: how long to send; idle: how long to stay idle")
+	flag.Float64Var(&o.msgRate, "rate", 5, "fanout and polling: fanout events per second; chat: messages per second per sender")
+	flag.DurationVar(&o.duration, "duration", 60*time.Second, "fanout, polling and chat: how long to send; idle: how long to stay idle")
+	flag.IntVar(&o.senders, "senders", 10, "chat: how many of the clients also send chat messages")
+	flag.StringVar(&o.cookies, "cookies", "", "file of Cookie header values, one a line: client i sends line i in its handshake (chat: the app's session cookies)")
 	flag.StringVar(&o.client, "client", "epoll", "how the workers' clients receive: epoll (lean, no goroutine per client) or goroutine (coder/websocket / net/http, one goroutine per client)")
 	flag.IntVar(&o.warmup, "warmup", 2, "fanout and polling: unmeasured events sent first, at the same rate")
-	flag.DurationVar(&o.drain, "drain", 10*time.Second, "fanout and polling: how long to wait for late deliveries after the last send")
+	flag.DurationVar(&o.drain, "drain", 10*time.Second, "fanout, polling and chat: how long to wait for late deliveries (and acks) after the last send")
 	flag.DurationVar(&o.window, "window", 3*time.Second, "crowd: the clients arrive evenly over this window")
 	flag.DurationVar(&o.settle, "settle-timeout", 60*time.Second, "crowd: give up waiting for every client to hold the final count after this long")
 	flag.IntVar(&o.serverPID, "server-pid", 0, "PID of the server, to read its CPU and memory from /proc; 0 = do not")

@@ -30,9 +30,10 @@ type pollSession struct {
 }
 
 // dialRawPolling performs the polling handshake and opens the connection
-// the loop will send the GETs on.
-func dialRawPolling(ctx context.Context, base string, hc *http.Client, d *net.Dialer) (*rawConn, error) {
-	pc, err := dialPolling(ctx, base, hc)
+// the loop will send the GETs on; cookie, when not empty, goes with every
+// request.
+func dialRawPolling(ctx context.Context, base string, hc *http.Client, d *net.Dialer, cookie string) (*rawConn, error) {
+	pc, err := dialPolling(ctx, base, hc, cookie)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +53,11 @@ func dialRawPolling(ctx context.Context, base string, hc *http.Client, d *net.Di
 		pc.close()
 		return nil, err
 	}
-	get := []byte("GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host + "\r\nAccept: */*\r\n\r\n")
+	head := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host + "\r\nAccept: */*\r\n"
+	if cookie != "" {
+		head += "Cookie: " + cookie + "\r\n"
+	}
+	get := []byte(head + "\r\n")
 	ps := &pollSession{pc: pc, get: get, queued: pc.queued}
 	pc.queued = nil
 	return &rawConn{fd: fd, poll: ps}, nil

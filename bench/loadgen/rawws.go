@@ -130,8 +130,9 @@ func parseFrame(b []byte) (fin bool, op byte, payload []byte, n int, err error) 
 
 // dialRaw opens a WebSocket session to base, does the Engine.IO and
 // Socket.IO handshakes with blocking I/O bounded by ctx, and returns the
-// connection ready to be handed to a loop.
-func dialRaw(ctx context.Context, base string, d *net.Dialer) (*rawConn, error) {
+// connection ready to be handed to a loop. cookie, when not empty, is sent
+// as the upgrade request's Cookie header; no Origin header is sent.
+func dialRaw(ctx context.Context, base string, d *net.Dialer, cookie string) (*rawConn, error) {
 	u, err := url.Parse(engineURL(base, "websocket"))
 	if err != nil {
 		return nil, err
@@ -157,7 +158,11 @@ func dialRaw(ctx context.Context, base string, d *net.Dialer) (*rawConn, error) 
 	key := base64.StdEncoding.EncodeToString(keyRaw[:])
 	req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
 		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
-		"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+		"\r\nSec-WebSocket-Version: 13\r\n"
+	if cookie != "" {
+		req += "Cookie: " + cookie + "\r\n"
+	}
+	req += "\r\n"
 	if _, err := nc.Write([]byte(req)); err != nil {
 		return nil, err
 	}
@@ -286,6 +291,15 @@ func takeFD(nc net.Conn) (int, error) {
 // write sends one WebSocket frame.
 func (c *rawConn) write(op byte, payload []byte) error {
 	return c.writeAll(appendFrame(make([]byte, 0, len(payload)+14), op, payload))
+}
+
+// send sends one Engine.IO packet: a text frame over WebSocket, a POST over
+// long-polling. Safe for concurrent use with the loop.
+func (c *rawConn) send(ctx context.Context, p []byte) error {
+	if c.poll != nil {
+		return c.poll.pc.send(ctx, p)
+	}
+	return c.write(opText, p)
 }
 
 // writeAll writes b, waiting (a bounded time) if the socket is full.

@@ -7,6 +7,7 @@ package main
 //
 //	(start)  → {"type":"connected",...}  once every client has tried to connect
 //	status N → {"type":"status",...}     how many clients hold user count N, ticks so far
+//	chat T   → {"type":"chat"}           the chat senders start sending at unix ns T
 //	report   → {"type":"report",...}     latencies, losses, own CPU
 //	close    → (no answer) close every client and exit
 //
@@ -50,6 +51,14 @@ type workerConfig struct {
 	// receive paths of rawws.go and rawpoll.go) or "goroutine"
 	// (coder/websocket or net/http, one goroutine per client; a cross-check).
 	Client string `json:"client"`
+	// Offset is the index of the worker's first client among all the
+	// run's clients.
+	Offset int `json:"offset"`
+	// Cookies names a file of Cookie header values, one a line: client
+	// Offset+i sends line Offset+i in its handshake. "" = no cookies.
+	Cookies string `json:"cookies,omitempty"`
+	// Chat is set in the chat scenario.
+	Chat *chatConfig `json:"chat,omitempty"`
 }
 
 // workerMsg is any line a worker writes.
@@ -71,6 +80,12 @@ type workerMsg struct {
 	Pings       int64 `json:"pings,omitempty"`       // pings answered
 	CountEvents int64 `json:"countEvents,omitempty"` // 'user count' events received
 
+	// status and report, chat scenario
+	ChatSent     int64 `json:"chatSent,omitempty"`     // messages written by this worker's senders
+	ChatSkipped  int64 `json:"chatSkipped,omitempty"`  // messages not sent: the sender was gone or the write failed
+	ChatAckOK    int64 `json:"chatAckOK,omitempty"`    // acks with ok:true
+	ChatRejected int64 `json:"chatRejected,omitempty"` // acks with ok:false
+
 	// report
 	Delivered int64          `json:"delivered,omitempty"`
 	Lost      int64          `json:"lost,omitempty"`
@@ -78,6 +93,12 @@ type workerMsg struct {
 	Bad       int64          `json:"bad,omitempty"` // events that did not parse or had a seq out of range
 	Latency   *result.Sparse `json:"latency,omitempty"`
 	CPUSecs   float64        `json:"cpuSecs,omitempty"` // the worker's own CPU time so far (status, report)
+
+	// report, chat scenario
+	AckLatency   *result.Sparse `json:"ackLatency,omitempty"`
+	RejectSample string         `json:"rejectSample,omitempty"`
+	ChatOK       []uint64       `json:"chatOK,omitempty"`     // bitmap over message slots: acked ok by this worker's senders
+	ChatCounts   []int32        `json:"chatCounts,omitempty"` // per message slot: clients alive now that received it
 }
 
 // clientState is what one client has seen. Its fields are atomics: the
@@ -88,11 +109,21 @@ type clientState struct {
 	countSince atomic.Int64 // unix ns when count took its value
 	seen       []atomic.Uint64
 	alive      atomic.Bool
-	connected  bool // set before the read goroutine starts; read after report's caller saw "connected"
+	connected  bool         // set before the read goroutine starts; read after report's caller saw "connected"
+	chatGot    atomic.Int64 // distinct chat messages received
+	snd        *sender      // set if the client is also a chat sender
+	out        packetSender // how to send packets, once connected
+}
+
+// packetSender writes raw Engine.IO packets: *rawConn and eioClient.
+type packetSender interface {
+	send(ctx context.Context, p []byte) error
 }
 
 func (c *clientState) event(name string, arg []byte, at int64) {
 	switch name {
+	case "chat message":
+		c.chatMessage(arg, at)
 	case "tick":
 		seq, ok1 := numField(arg, "seq")
 		sent, ok2 := numField(arg, "sentAt")
@@ -138,6 +169,7 @@ type worker struct {
 	bad         atomic.Int64
 	pings       atomic.Int64
 	countEvents atomic.Int64
+	chat        *chatState // nil outside the chat scenario
 }
 
 func runWorker(stdin io.Reader, stdout io.Writer) error {
@@ -173,15 +205,29 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 		}
 	}()
 
-	words := (cfg.Messages + 63) / 64
+	slots := cfg.Messages
+	if cfg.Chat != nil {
+		slots = cfg.Chat.slots()
+	}
+	words := (slots + 63) / 64
 	w.clients = make([]*clientState, cfg.Clients)
 	for i := range w.clients {
 		c := &clientState{w: w, seen: make([]atomic.Uint64, words)}
 		c.count.Store(-1)
 		w.clients[i] = c
 	}
+	var cookies []string
+	if cfg.Cookies != "" {
+		var err error
+		if cookies, err = readCookies(cfg.Cookies, cfg.Offset, cfg.Clients); err != nil {
+			return err
+		}
+	}
+	if cfg.Chat != nil {
+		w.chat = newChatState(w)
+	}
 
-	msg := w.connectAll(ctx, hc, &wg)
+	msg := w.connectAll(ctx, hc, &wg, cookies)
 	if err := enc.Encode(msg); err != nil {
 		return err
 	}
@@ -200,6 +246,18 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 			if err := enc.Encode(w.status(want)); err != nil {
 				return err
 			}
+		case "chat":
+			if w.chat == nil || len(cmd) < 2 {
+				return errors.New("worker: chat: not a chat run, or no start time")
+			}
+			at, err := strconv.ParseInt(cmd[1], 10, 64)
+			if err != nil {
+				return fmt.Errorf("worker: chat: %w", err)
+			}
+			wg.Go(func() { w.chat.send(ctx, at) })
+			if err := enc.Encode(workerMsg{Type: "chat"}); err != nil {
+				return err
+			}
 		case "report":
 			if err := enc.Encode(w.report()); err != nil {
 				return err
@@ -215,7 +273,8 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 
 // connectAll opens the worker's clients at the configured rate, each in its
 // own goroutine (added to wg), and returns once every attempt has ended.
-func (w *worker) connectAll(ctx context.Context, hc *http.Client, wg *sync.WaitGroup) workerMsg {
+// Client i sends cookies[i], if there are cookies.
+func (w *worker) connectAll(ctx context.Context, hc *http.Client, wg *sync.WaitGroup, cookies []string) workerMsg {
 	cfg := w.cfg
 	if d := time.Until(time.Unix(0, cfg.StartAt)); d > 0 && d < time.Minute {
 		time.Sleep(d)
@@ -248,6 +307,10 @@ func (w *worker) connectAll(ctx context.Context, hc *http.Client, wg *sync.WaitG
 				time.Sleep(d)
 			}
 		}
+		cookie := ""
+		if cookies != nil {
+			cookie = cookies[i]
+		}
 		sem <- struct{}{}
 		attempts.Add(1)
 		wg.Add(1)
@@ -261,21 +324,25 @@ func (w *worker) connectAll(ctx context.Context, hc *http.Client, wg *sync.WaitG
 			)
 			switch {
 			case cfg.Transport == "polling" && loops == nil:
-				cl, err = dialPolling(dctx, cfg.URL, hc)
+				cl, err = dialPolling(dctx, cfg.URL, hc, cookie)
 			case loops != nil:
 				if cfg.Transport == "polling" {
-					rc, err = dialRawPolling(dctx, cfg.URL, hc, dialer)
+					rc, err = dialRawPolling(dctx, cfg.URL, hc, dialer, cookie)
 				} else {
-					rc, err = dialRaw(dctx, cfg.URL, dialer)
+					rc, err = dialRaw(dctx, cfg.URL, dialer, cookie)
 				}
 				if err == nil {
+					c.out = rc
 					c.alive.Store(true)
 					if err = loops[i%len(loops)].add(rc, c, &c.alive); err != nil {
 						c.alive.Store(false)
 					}
 				}
 			default:
-				cl, err = dialWS(dctx, cfg.URL, hc)
+				cl, err = dialWS(dctx, cfg.URL, hc, cookie)
+			}
+			if err == nil && cl != nil {
+				c.out = cl
 			}
 			dcancel()
 			now := time.Now().UnixNano()
@@ -314,9 +381,16 @@ func (w *worker) connectAll(ctx context.Context, hc *http.Client, wg *sync.WaitG
 func (w *worker) status(want int64) workerMsg {
 	m := workerMsg{Type: "status", Ticks: w.ticks.Load(), Pings: w.pings.Load(), CountEvents: w.countEvents.Load(),
 		CPUSecs: selfCPUSeconds()}
+	if w.chat != nil {
+		m.Ticks = 0 // the chat scenario: distinct messages held by the clients alive
+		w.chat.status(&m)
+	}
 	for _, c := range w.clients {
 		if c.alive.Load() {
 			m.Alive++
+			if w.chat != nil {
+				m.Ticks += c.chatGot.Load()
+			}
 		}
 		if want >= 0 && c.count.Load() == want {
 			m.AtCount++
@@ -331,6 +405,10 @@ func (w *worker) status(want int64) workerMsg {
 func (w *worker) report() workerMsg {
 	m := w.status(-1)
 	m.Type = "report"
+	if w.chat != nil {
+		w.chat.report(&m)
+		return m
+	}
 	for _, c := range w.clients {
 		if !c.connected {
 			continue

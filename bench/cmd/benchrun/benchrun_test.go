@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/xml"
-	"errors"
 	"io"
 	"math"
 	"strings"
@@ -15,11 +14,12 @@ import (
 func testSettings() settings {
 	return settings{
 		reps: 3, peers: []string{peerHerald, peerNode, peerZishang},
-		scenarios:     []string{"fanout", "idle", "crowd", "connect", "polling"},
+		scenarios:     []string{"fanout", "idle", "crowd", "connect", "polling", "chat"},
 		fanoutClients: []int{1000, 10000}, duration: 2 * time.Second, rate: 5, drain: time.Second,
 		idleClients: 200, idleDuration: time.Second, idlePing: 500 * time.Millisecond,
 		crowdClients: 300, crowdWindow: time.Second, crowdTimeout: 5 * time.Second,
 		connectClients: 200, pollingClients: 100, connectRate: 2000,
+		chatReceivers: 500, chatSenders: 10, chatRate: 2,
 	}
 }
 
@@ -35,7 +35,7 @@ func TestPlan(t *testing.T) {
 			t.Errorf("%s: no timeout", c.Key)
 		}
 	}
-	want := "fanout-1000 fanout-10000 idle-200 crowd-300 connect-200 polling-100"
+	want := "fanout-1000 fanout-10000 idle-200 crowd-300 connect-200 polling-100 chat-500"
 	if got := strings.Join(keys, " "); got != want {
 		t.Errorf("cases %q, want %q", got, want)
 	}
@@ -50,10 +50,23 @@ func TestPlan(t *testing.T) {
 		t.Errorf("idle ping interval %v", cases[2].PingInterval)
 	}
 
+	chat := cases[6]
+	if len(chat.Variants) != 1 || chat.Variants[0].Peer != peerApp {
+		t.Errorf("chat variants: %v", chat.Variants)
+	}
+	// The chat case sends for -duration unless -chat-duration is given.
+	if got := strings.Join(chat.Args, " "); got != "-senders 10 -rate 2 -duration 2s -drain 1s -connect-rate 2000" {
+		t.Errorf("chat loadgen args: %s", got)
+	}
 	s := testSettings()
 	s.scenarios = []string{scenarioChat}
-	if _, err := plan(s); !errors.Is(err, errChatNotReady) {
-		t.Errorf("chat scenario: %v", err)
+	s.chatDuration = 7 * time.Second
+	if cs, err := plan(s); err != nil || !strings.Contains(strings.Join(cs[0].Args, " "), "-duration 7s") {
+		t.Errorf("chat with -chat-duration 7s: %v, %v", cs, err)
+	}
+	s.chatSenders = 501
+	if _, err := plan(s); err == nil {
+		t.Error("more chat senders than receivers accepted")
 	}
 	s.scenarios = []string{"bogus"}
 	if _, err := plan(s); err == nil {
@@ -112,7 +125,7 @@ func fakeSuite(t *testing.T) *suite {
 					f = 40
 				}
 				f *= 1 + 0.01*float64(rep)
-				r := &result.Run{Scenario: c.Scenario, Clients: c.Clients, ConnectOK: c.Clients,
+				r := &result.Run{Scenario: c.Scenario, Clients: c.Clients, ConnectOK: c.Clients, Senders: 10, AckedOK: 100, AckP99MS: 5 * f,
 					LatencyP50MS: f, LatencyP99MS: 10 * f, LatencyMaxMS: 20 * f, CPUPerDeliver: 3 * f,
 					RSSPerConnIdle: 4096 * f, RSSIdle: 1 << 24, ConnectRate: 1000 / f, CPUPerSessionUS: 50 * f,
 					Settled: true, SettleMS: 100 * f, CrowdCPUSecs: 0.1 * f, ConnectSeconds: 1}
@@ -160,12 +173,16 @@ func TestMarkdownAndSVG(t *testing.T) {
 	md := st.markdown()
 	for _, want := range []string{
 		"**Command**: `bash bench/run.sh`", "## Targets", "## Fan-out over WebSocket", "## Idle WebSocket clients",
-		"## Crowd arrival", "## Connect rate", "## Fan-out over HTTP long-polling", "TODO(bench)",
+		"## Crowd arrival", "## Connect rate", "## Fan-out over HTTP long-polling",
+		"## Chat traffic through the real app", "Herald alone", "| 500 | 10 | 0 | 100 |",
 		"| 10000 | herald |", "failed ×1", "no READY within 30s",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)
 		}
+	}
+	if strings.Contains(md, "TODO") {
+		t.Error("markdown still says TODO")
 	}
 	svg := st.svg()
 	d := xml.NewDecoder(strings.NewReader(svg))

@@ -2,7 +2,8 @@
 // generator and the peers (Herald, Node socket.io, zishang520/socket.io),
 // runs every scenario against every peer several times, peers alternating,
 // the server pinned to one CPU and the load generator to the other, and
-// writes the medians, the targets and a chart to bench/results/.
+// writes the medians, the targets and a chart to bench/results/. The chat
+// scenario runs the real chat app (cmd/herald) instead of a peer: see chat.go.
 //
 // Run it from the repository root, or through bench/run.sh:
 //
@@ -47,6 +48,10 @@ type settings struct {
 	connectClients int
 	pollingClients int
 	connectRate    float64
+	chatReceivers  int
+	chatSenders    int
+	chatRate       float64
+	chatDuration   time.Duration // 0: duration
 	serverCPUs     string
 	clientCPUs     string
 	pause          time.Duration
@@ -96,7 +101,7 @@ func main() {
 	flag.BoolVar(&s.smoke, "smoke", false, "run everything small (CI): smaller defaults for every flag not given")
 	flag.IntVar(&s.reps, "reps", 3, "runs of each case per peer; peers alternate which goes first")
 	flag.StringVar(&peers, "peers", "herald,node,zishang", "peers to run, comma-separated")
-	flag.StringVar(&scenarios, "scenarios", "fanout,idle,crowd,connect,polling", "scenarios to run, comma-separated")
+	flag.StringVar(&scenarios, "scenarios", "fanout,idle,crowd,connect,polling,chat", "scenarios to run, comma-separated (chat: through the real app, Herald alone, whatever -peers says)")
 	flag.StringVar(&fanoutN, "fanout-clients", "1000,5000,10000,19000", "fan-out sizes, comma-separated")
 	flag.DurationVar(&s.duration, "duration", 60*time.Second, "fan-out and polling: how long to send")
 	flag.Float64Var(&s.rate, "rate", 5, "fan-out and polling: events per second")
@@ -109,7 +114,11 @@ func main() {
 	flag.DurationVar(&s.crowdTimeout, "crowd-timeout", 3*time.Minute, "crowd: give up waiting for the counts to settle after this (Node in tutorial mode needs long)")
 	flag.IntVar(&s.connectClients, "connect-clients", 5000, "connect: clients opening sessions as fast as they can")
 	flag.IntVar(&s.pollingClients, "polling-clients", 1000, "polling: long-polling clients receiving the fan-out")
-	flag.Float64Var(&s.connectRate, "connect-rate", 2000, "sessions opened per second while setting up fan-out, idle and polling")
+	flag.Float64Var(&s.connectRate, "connect-rate", 2000, "sessions opened per second while setting up fan-out, idle, polling and chat")
+	flag.IntVar(&s.chatReceivers, "chat-receivers", 5000, "chat: signed-in users connected to the real app, one socket each, all receiving")
+	flag.IntVar(&s.chatSenders, "chat-senders", 100, "chat: how many of the receivers also send")
+	flag.Float64Var(&s.chatRate, "chat-rate", 2, "chat: messages per second per sender (the app allows a burst of 10, then one per 300 ms)")
+	flag.DurationVar(&s.chatDuration, "chat-duration", 0, "chat: how long to send (0 = -duration)")
 	flag.StringVar(&s.serverCPUs, "server-cpus", "0", "CPU list for the server (taskset -c); empty = no pinning")
 	flag.StringVar(&s.clientCPUs, "client-cpus", "1", "CPU list for the load generator (taskset -c); empty = no pinning")
 	flag.DurationVar(&s.pause, "pause", time.Second, "pause between runs")
@@ -124,6 +133,7 @@ func main() {
 			"idle-clients": "200", "idle-duration": "1s", "idle-ping": "300ms",
 			"crowd-clients": "200", "crowd-window": "500ms", "crowd-timeout": "15s",
 			"connect-clients": "200", "polling-clients": "100", "pause": "200ms",
+			"chat-receivers": "200", "chat-senders": "10", "chat-duration": "5s",
 		}
 		for name, v := range smokeDefaults {
 			if !set[name] {
@@ -329,6 +339,9 @@ func run(ctx context.Context, s settings) error {
 	if err != nil {
 		return err
 	}
+	if wantsChat(s) {
+		tc.buildApp(ctx)
+	}
 	st := &suite{
 		Settings: s, Started: time.Now(), Command: s.command, Machine: readMachine(),
 		Versions: versions{Go: tc.goVersion, Herald: tc.heraldVersion, Node: tc.nodeVersion,
@@ -385,7 +398,21 @@ func orDash(s string) string {
 func runOne(ctx context.Context, tc *toolchain, s settings, c benchCase, v variant, rep, order int) runRecord {
 	rec := runRecord{Case: c.Key, Variant: v, Rep: rep, Order: order, Started: time.Now()}
 	fmt.Fprintf(os.Stderr, "\n== %s / %s / rep %d\n", c.Key, v.Label(), rep+1)
-	peer, err := tc.startPeer(ctx, v, c.PingInterval, s.serverCPUs)
+	var (
+		peer  *peerProc
+		extra []string
+		err   error
+	)
+	if v.Peer == peerApp {
+		var cookies, dir string
+		peer, cookies, dir, err = tc.startApp(ctx, c.Clients, s.serverCPUs)
+		if err == nil {
+			defer os.RemoveAll(dir) // after the app has stopped
+			extra = []string{"-cookies", cookies}
+		}
+	} else {
+		peer, err = tc.startPeer(ctx, v, c.PingInterval, s.serverCPUs)
+	}
 	if err != nil {
 		rec.Err = err.Error()
 		fmt.Fprintf(os.Stderr, "benchrun: %v\n", err)
@@ -398,7 +425,7 @@ func runOne(ctx context.Context, tc *toolchain, s settings, c benchCase, v varia
 	argv := []string{tc.loadgen, "-url", fmt.Sprintf("http://127.0.0.1:%d", peer.port),
 		"-scenario", c.Scenario, "-clients", strconv.Itoa(c.Clients),
 		"-server-pid", strconv.Itoa(peer.pid), "-json"}
-	argv = pinned(s.clientCPUs, append(argv, c.Args...))
+	argv = pinned(s.clientCPUs, append(append(argv, c.Args...), extra...))
 	cmd := exec.CommandContext(rctx, argv[0], argv[1:]...)
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

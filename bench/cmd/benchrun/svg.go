@@ -34,6 +34,7 @@ var peerColors = map[string]string{
 	peerHerald:  "#d9480f",
 	peerNode:    "#2f9e44",
 	peerZishang: "#1971c2",
+	peerApp:     "#d9480f", // Herald's chat app: Herald's colour
 }
 
 // panels gathers the charted metrics from the suite.
@@ -50,6 +51,7 @@ func (st *suite) panels() []panel {
 		{result.ScenarioCrowd, "Crowd: server CPU (s, lower is better)", mCrowdCPU},
 		{result.ScenarioConnect, "Connect rate (sessions/s, higher is better)", mConnRate},
 		{result.ScenarioPolling, "Polling p99 latency (ms, lower is better)", mP99},
+		{result.ScenarioChat, "Chat through the app: delivery p99 (ms; Herald alone)", mP99},
 	}
 	var out []panel
 	for _, sp := range specs {

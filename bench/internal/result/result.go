@@ -7,6 +7,7 @@ const (
 	ScenarioCrowd   = "crowd"   // a crowd arrives; every arrival changes the user count
 	ScenarioConnect = "connect" // clients open sessions as fast as they can
 	ScenarioPolling = "polling" // the fan-out, received over HTTP long-polling
+	ScenarioChat    = "chat"    // chat messages through the real app (cmd/herald), not a bench peer
 )
 
 // Run is what one load generator run reports (loadgen -json). Times are in
@@ -39,6 +40,23 @@ type Run struct {
 	// LoadgenCPUPerDeliver is what receiving cost the load generator, µs
 	// per delivery; when it nears CPUPerDeliver the client is the bottleneck.
 	LoadgenCPUPerDeliver float64 `json:"loadgenCpuPerDeliveryUs,omitempty"`
+
+	// Chat phase (chat). Clients are the receivers; MessagesSent, MessageRate
+	// (per sender), Expected (acked ok × clients connected throughout),
+	// Delivered, Lost, Duplicates, the latencies and CPUPerDeliver have
+	// their fan-out meanings, for chat messages.
+	Senders      int     `json:"senders,omitempty"`      // receivers that also send
+	AckedOK      int64   `json:"ackedOK,omitempty"`      // messages acked {ok:true}
+	Rejected     int64   `json:"rejected,omitempty"`     // messages acked {ok:false}
+	RejectSample string  `json:"rejectSample,omitempty"` // the first ok:false ack
+	Unacked      int64   `json:"unacked,omitempty"`      // sent, no ack by the end of the drain wait
+	ChatSkipped  int64   `json:"chatSkipped,omitempty"`  // not sent: sender gone or write failed
+	LostMessages int64   `json:"lostMessages,omitempty"` // messages acked ok that missed at least one client
+	AckP50MS     float64 `json:"ackP50ms,omitempty"`     // send → ack, sender's clock
+	AckP99MS     float64 `json:"ackP99ms,omitempty"`
+	AckMaxMS     float64 `json:"ackMaxMs,omitempty"`
+	AckLatency   *Sparse `json:"ackLatency,omitempty"`
+	ChatSeconds  float64 `json:"chatSeconds,omitempty"` // first message due → end of the drain wait
 
 	// Crowd phase.
 	FinalCount    int     `json:"finalCount,omitempty"`   // the count every client should end with
