@@ -4,7 +4,7 @@
 
 GO          ?= go
 NPM         ?= npm
-STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@2026.2.2
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BIN         := bin/herald
 CLIENT_DIST := web/node_modules/socket.io-client/dist
 BUNDLE      := web/dist/socket.io.js web/dist/socket.io.min.js web/dist/socket.io.js.map web/dist/socket.io.min.js.map
