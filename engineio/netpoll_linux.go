@@ -118,3 +118,39 @@ func (p *poller) close() {
 		_ = unix.Close(p.wake)
 	})
 }
+
+// tryWritev writes as much of frames as the socket takes now, without blocking, in one system
+// call, and returns how many bytes that was.
+func (c *wsConn) tryWritev(frames [][]byte) (int, error) {
+	if c.raw == nil {
+		return 0, nil
+	}
+	if len(frames) > 512 { // past IOV_MAX (1024) writev fails: join a long batch instead
+		joined := make([]byte, 0, 64*len(frames))
+		for _, f := range frames {
+			joined = append(joined, f...)
+		}
+		frames = [][]byte{joined}
+	}
+	var n int
+	var werr error
+	err := c.raw.Write(func(fd uintptr) bool {
+		for {
+			m, err := unix.Writev(int(fd), frames)
+			if err == unix.EINTR {
+				continue
+			}
+			if m > 0 {
+				n = m
+			}
+			if err != nil && err != unix.EAGAIN {
+				werr = err
+			}
+			return true // never park: what is left goes to the flush goroutine
+		}
+	})
+	if err == nil {
+		err = werr
+	}
+	return n, err
+}

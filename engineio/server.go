@@ -49,6 +49,8 @@ type Server struct {
 	// ago, so that a GET racing the close packet ends cleanly (see tombstone).
 	tombstones map[string]time.Time
 
+	writers *writers // write WebSocket sessions' queues
+
 	pollerOnce sync.Once
 	poller     *poller // waits for idle WebSocket connections; nil where unavailable
 
@@ -58,7 +60,7 @@ type Server struct {
 
 // NewServer returns a Server that hands its sessions to h.
 func NewServer(cfg Config, h Handler) *Server {
-	return &Server{cfg: cfg.withDefaults(), handler: h, sessions: make(map[string]*Session)}
+	return &Server{cfg: cfg.withDefaults(), handler: h, sessions: make(map[string]*Session), writers: newWriters()}
 }
 
 // Config returns the server's configuration with its defaults filled in.

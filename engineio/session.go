@@ -76,7 +76,8 @@ type Session struct {
 	probing      *wsConn     // the connection an upgrade is being tried on
 	upgradeTimer *time.Timer // gives up on the upgrade after UpgradeTimeout
 	ws           *wsConn
-	writing      bool   // a flush goroutine owns the connection's write side
+	writing      bool   // a writer or the flush goroutine owns the connection's write side
+	queued       bool   // on the writers' ready list
 	wsPending    []byte // the part of a frame the socket did not take, written first
 }
 
@@ -168,11 +169,12 @@ func (s *Session) drainWait() time.Duration {
 	return min(s.srv.cfg.PingTimeout, 5*time.Second)
 }
 
-// kickLocked wakes whatever delivers the queue: the pending GET, or a WebSocket flush goroutine.
+// kickLocked wakes whatever delivers the queue: the pending GET, or the WebSocket writers.
 func (s *Session) kickLocked() {
 	if s.transport == transportWebSocket && s.ws != nil {
-		if !s.writing {
-			s.writeDirectLocked()
+		if !s.writing && !s.queued {
+			s.queued = true
+			s.srv.writers.add(s)
 		}
 		return
 	}

@@ -122,45 +122,8 @@ func (s *Session) onWSGone(c *wsConn, err error) {
 	s.fail(reason)
 }
 
-// writeDirectLocked writes the queue to the WebSocket without blocking, on the sender's
-// goroutine: a client that keeps up costs one write and no goroutine per packet. What the socket
-// does not take at once goes to a flush goroutine, which may block (up to WriteTimeout).
-func (s *Session) writeDirectLocked() {
-	c := s.ws
-	i := 0
-	for i < len(s.queue) {
-		b := s.queue[i].wsFrame()
-		i++
-		n, err := c.tryWrite(b)
-		if err != nil {
-			s.queue = s.queue[:0]
-			go s.fail(ReasonTransportError)
-			return
-		}
-		if n < len(b) {
-			s.wsPending = b[n:]
-			break
-		}
-	}
-	rest := copy(s.queue, s.queue[i:])
-	clear(s.queue[rest:])
-	s.queue = s.queue[:rest]
-	if s.wsPending != nil || rest > 0 {
-		s.writing = true
-		go s.flushWebSocket(c)
-		return
-	}
-	if cap(s.queue) > 8 {
-		s.queue = nil // an idle session keeps no large backing array
-	}
-	if s.state == stateClosing {
-		s.finishLocked("")
-		go c.closeGracefully(s.srv.cfg.WriteTimeout)
-	}
-}
-
 // flushWebSocket writes, blocking, what a slow client did not take at once, until the queue is
-// empty; then the session goes back to direct writes. Writes are bounded by WriteTimeout, so a
+// empty; then the session goes back to the writers. Writes are bounded by WriteTimeout, so a
 // client that stops reading loses its session instead of holding anyone up.
 func (s *Session) flushWebSocket(c *wsConn) {
 	for {

@@ -284,38 +284,6 @@ func (c *wsConn) fail(err error) {
 	}
 }
 
-// tryWrite writes as much of b as the socket takes now, without blocking, and returns how much
-// that was. Without a raw connection it writes nothing and lets the flush goroutine block.
-func (c *wsConn) tryWrite(b []byte) (int, error) {
-	if c.raw == nil {
-		return 0, nil
-	}
-	var n int
-	var werr error
-	err := c.raw.Write(func(fd uintptr) bool {
-		for n < len(b) {
-			m, err := syscall.Write(int(fd), b[n:])
-			if m > 0 {
-				n += m
-			}
-			if err == syscall.EINTR {
-				continue
-			}
-			if err != nil {
-				if err != syscall.EAGAIN {
-					werr = err
-				}
-				break
-			}
-		}
-		return true
-	})
-	if err == nil {
-		err = werr
-	}
-	return n, err
-}
-
 // writeAll writes frames, blocking up to timeout: the flush goroutine's path.
 func (c *wsConn) writeAll(bufs net.Buffers, timeout time.Duration) error {
 	_ = c.nc.SetWriteDeadline(time.Now().Add(timeout))
