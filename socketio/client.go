@@ -132,27 +132,26 @@ func (c *client) OnClose(reason string) {
 	c.connectTimer.Stop()
 	// No ack can come any more: release at once a handler waiting in EmitWithAck, which would
 	// otherwise hold up the mailbox, and with it the close queued behind it, forever.
-	c.mu.Lock()
-	open := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		open = append(open, s)
-	}
-	c.mu.Unlock()
-	for _, s := range open {
+	for _, s := range c.joinedSockets() {
 		s.failAcks()
 	}
 	c.box.postFinal(func() {
 		defer c.srv.clients.Done()
-		c.mu.Lock()
-		sockets := make([]*Socket, 0, len(c.sockets))
-		for _, s := range c.sockets {
-			sockets = append(sockets, s)
-		}
-		c.mu.Unlock()
-		for _, s := range sockets {
+		for _, s := range c.joinedSockets() {
 			s.close(reason)
 		}
 	})
+}
+
+// joinedSockets returns the connection's sockets, one per namespace, as they are now.
+func (c *client) joinedSockets() []*Socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sockets := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		sockets = append(sockets, s)
+	}
+	return sockets
 }
 
 // sendPacket encodes and queues one packet for this connection.
