@@ -36,8 +36,6 @@ func (s *Session) servePollGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.getPending = true
-	g := &pendingGet{w: w, done: make(chan struct{})}
-	s.get = g
 	// A GET that arrives once an upgrade probe has succeeded is held briefly: if the client's
 	// "5" completes the upgrade meanwhile it gets an error, as a poll after an upgrade should;
 	// otherwise a noop ends it, as it would have ended the GET pending at the probe.
@@ -51,20 +49,13 @@ func (s *Session) servePollGet(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		select {
 		case <-s.wake:
-		case <-g.done: // a writer answered this GET
-			return
 		case <-probeWait:
 			probeWait = nil
 		case <-r.Context().Done():
-			s.mu.Lock()
-			if g.claimed {
-				s.mu.Unlock()
-				<-g.done
-				return
-			}
 			// The client gave up on its GET: a real client never does that while the
 			// session lives, so the session ends (as with the Node.js server).
-			s.getPending, s.get = false, nil
+			s.mu.Lock()
+			s.getPending = false
 			ws := s.finishLocked(ReasonTransportClose)
 			s.mu.Unlock()
 			if ws != nil {
@@ -74,12 +65,6 @@ func (s *Session) servePollGet(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 	}
-	if g.claimed {
-		s.mu.Unlock()
-		<-g.done
-		return
-	}
-	s.get = nil
 	if s.transport != transportPolling && s.state != stateClosed {
 		s.getPending = false
 		s.mu.Unlock()
@@ -102,48 +87,13 @@ func (s *Session) servePollGet(w http.ResponseWriter, r *http.Request) {
 	s.getPending = false
 	s.mu.Unlock()
 
-	writePayload(w, frames)
-	s.recycle(frames)
-}
-
-// pendingGet is a long-polling GET waiting for packets. A writer may answer it in the handler's
-// stead (see writeReadyPolling): whoever claims it first, under the session's lock, answers.
-type pendingGet struct {
-	w       http.ResponseWriter
-	done    chan struct{} // closed once a writer has answered
-	claimed bool          // guarded by the session's mu
-}
-
-// writePayload answers a GET with frames.
-func writePayload(w http.ResponseWriter, frames []Frame) {
 	body := appendPayload(make([]byte, 0, payloadSize(frames)), frames)
+	s.recycle(frames)
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
-}
-
-// writeReadyPolling answers the pending GET with what is queued, on a writer goroutine: a
-// broadcast then reaches its long-polling clients in order, without each waiting for its own
-// handler goroutine to be scheduled between other clients' next requests. The caller holds s.mu;
-// it is released while writing and held again on return.
-func (s *Session) writeReadyPolling() {
-	g := s.get
-	if g == nil || g.claimed || s.state != stateOpen || s.probed || len(s.queue) == 0 {
-		return
-	}
-	g.claimed = true
-	s.get, s.getPending = nil, false
-	frames := s.takeQueueLocked()
-	s.mu.Unlock()
-	writePayload(g.w, frames)
-	if f, ok := g.w.(http.Flusher); ok {
-		f.Flush() // now, not when the handler returns
-	}
-	close(g.done)
-	s.recycle(frames)
-	s.mu.Lock()
 }
 
 // takeQueueLocked hands the queued frames to the caller and gives the queue a fresh backing array.

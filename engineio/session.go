@@ -66,7 +66,6 @@ type Session struct {
 
 	// long-polling
 	getPending bool
-	get        *pendingGet // the GET waiting now, nil when none
 	postActive bool
 	wake       chan struct{} // capacity 1: tells the pending GET to look again
 	getAnswer  Frame         // what a GET pending at the end receives: close, or noop when the client closed
@@ -174,13 +173,6 @@ func (s *Session) drainWait() time.Duration {
 func (s *Session) kickLocked() {
 	if s.transport == transportWebSocket && s.ws != nil {
 		if !s.writing && !s.queued {
-			s.queued = true
-			s.srv.writers.add(s)
-		}
-		return
-	}
-	if s.state == stateOpen && !s.probed && s.get != nil && !s.get.claimed && len(s.queue) > 0 {
-		if !s.queued {
 			s.queued = true
 			s.srv.writers.add(s)
 		}

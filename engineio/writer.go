@@ -65,11 +65,6 @@ func (w *writers) run() {
 func (s *Session) writeReady() {
 	s.mu.Lock()
 	s.queued = false
-	if s.transport == transportPolling {
-		s.writeReadyPolling()
-		s.mu.Unlock()
-		return
-	}
 	c := s.ws
 	if s.writing || c == nil || s.state == stateClosed || s.transport != transportWebSocket {
 		s.mu.Unlock()
