@@ -128,7 +128,10 @@ func (b *browser) waitLine(want string, n int) {
 				count++
 			}
 		}
-		return count >= n, fmt.Sprintf("lines %q", lines)
+		// The status line says whether the page lost its connection meanwhile, which is what
+		// a missing announcement most likely means.
+		status := eval[string](b, `(document.querySelector('#status') || {}).textContent || ''`)
+		return count >= n, fmt.Sprintf("lines %q, status %q", lines, status)
 	})
 }
 
