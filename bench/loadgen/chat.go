@@ -323,23 +323,13 @@ func runChat(ctx context.Context, o options, res *result.Run, workers pool, sp *
 	if err := sleepCtx(ctx, time.Until(end)); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(o.drain)
-	var last workerMsg
-	for {
-		st, err := workers.ask(ctx, "status", "status", 10*time.Second)
-		if err != nil {
-			return err
-		}
-		last = sum(st)
-		done := last.ChatSent+last.ChatSkipped >= planned &&
-			last.ChatAckOK+last.ChatRejected >= last.ChatSent &&
-			last.Ticks >= last.ChatAckOK*int64(last.Alive)
-		if done || time.Now().After(deadline) {
-			break
-		}
-		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
-			return err
-		}
+	last, err := workers.pollStatus(ctx, "status", 50*time.Millisecond, time.Now().Add(o.drain), func(m workerMsg) bool {
+		return m.ChatSent+m.ChatSkipped >= planned &&
+			m.ChatAckOK+m.ChatRejected >= m.ChatSent &&
+			m.Ticks >= m.ChatAckOK*int64(m.Alive)
+	})
+	if err != nil {
+		return err
 	}
 	s3 := sp.sample()
 	res.ChatSeconds = time.Since(start).Seconds()

@@ -449,20 +449,11 @@ func runFanout(ctx context.Context, o options, res *result.Run, workers pool, co
 	}
 	res.MessageRate = o.msgRate
 	want := int64(res.ConnectOK) * int64(messages)
-	deadline := time.Now().Add(o.drain)
-	var last workerMsg
-	for {
-		st, err := workers.ask(ctx, "status", "status", 10*time.Second)
-		if err != nil {
-			return err
-		}
-		last = sum(st)
-		if last.Ticks >= want || time.Now().After(deadline) {
-			break
-		}
-		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
-			return err
-		}
+	last, err := workers.pollStatus(ctx, "status", 50*time.Millisecond, time.Now().Add(o.drain), func(m workerMsg) bool {
+		return m.Ticks >= want
+	})
+	if err != nil {
+		return err
 	}
 	s3 := sp.sample()
 	lg1 := last.CPUSecs + selfCPUSeconds()
@@ -505,20 +496,11 @@ func runIdle(ctx context.Context, o options, res *result.Run, workers pool, sp *
 func runCrowd(ctx context.Context, o options, res *result.Run, workers pool, sp *sampler, s0 procSample, firstStart, lastConnect int64) error {
 	final := res.ConnectOK
 	res.FinalCount = final
-	deadline := time.Now().Add(o.settle)
-	var tot workerMsg
-	for {
-		st, err := workers.ask(ctx, fmt.Sprintf("status %d", final), "status", 10*time.Second)
-		if err != nil {
-			return err
-		}
-		tot = sum(st)
-		if tot.AtCount >= final || time.Now().After(deadline) {
-			break
-		}
-		if err := sleepCtx(ctx, 20*time.Millisecond); err != nil {
-			return err
-		}
+	tot, err := workers.pollStatus(ctx, fmt.Sprintf("status %d", final), 20*time.Millisecond, time.Now().Add(o.settle), func(m workerMsg) bool {
+		return m.AtCount >= final
+	})
+	if err != nil {
+		return err
 	}
 	s := sp.sample()
 	res.Settled = tot.AtCount >= final
@@ -534,6 +516,24 @@ func runCrowd(ctx context.Context, o options, res *result.Run, workers pool, sp 
 		res.SettleMS = math.Max(0, float64(tot.CountSince-lastConnect)/1e6)
 	}
 	return nil
+}
+
+// pollStatus asks the workers for their summed status every interval until done says so or
+// the deadline passes, and returns the last status.
+func (p pool) pollStatus(ctx context.Context, cmd string, every time.Duration, deadline time.Time, done func(workerMsg) bool) (workerMsg, error) {
+	for {
+		st, err := p.ask(ctx, cmd, "status", 10*time.Second)
+		if err != nil {
+			return workerMsg{}, err
+		}
+		last := sum(st)
+		if done(last) || time.Now().After(deadline) {
+			return last, nil
+		}
+		if err := sleepCtx(ctx, every); err != nil {
+			return workerMsg{}, err
+		}
+	}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
