@@ -1,13 +1,8 @@
 package engineio
 
 import (
-	"context"
 	"time"
 )
-
-// contextBackground is the context of detached handshake requests and of transport I/O that no
-// request owns.
-var contextBackground = context.Background()
 
 // The heartbeat is one timer per session (no goroutine while idle): it fires pingInterval after
 // the handshake or the last pong to queue a ping, then pingTimeout later to end the session if no

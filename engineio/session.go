@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -178,6 +179,11 @@ func (s *Session) kickLocked() {
 		}
 		return
 	}
+	s.wakeGet()
+}
+
+// wakeGet tells a pending long-polling GET to look at the session again; it never blocks.
+func (s *Session) wakeGet() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
@@ -228,10 +234,7 @@ func (s *Session) finishLocked(reason string) *wsConn {
 	if s.upgradeTimer != nil {
 		s.upgradeTimer.Stop()
 	}
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.wakeGet()
 	s.srv.forget(s)
 	go s.notifyClosed(reason)
 	return s.ws
@@ -320,7 +323,7 @@ func (s *Session) openPacket(upgradable bool) []byte {
 // detachRequest keeps what the layers above need of the handshake request (headers, cookies,
 // URL, remote address, TLS state) without holding its body or connection-bound context.
 func detachRequest(r *http.Request) *http.Request {
-	c := r.Clone(contextBackground)
+	c := r.Clone(context.Background())
 	c.Body = http.NoBody
 	c.GetBody = nil
 	return c

@@ -232,10 +232,7 @@ func (s *Session) onProbeMessage(c *wsConn, op byte, data []byte) bool {
 		}
 		s.transport = transportWebSocket
 		s.ws = c
-		select { // a GET waiting on the upgrade learns it is over
-		case s.wake <- struct{}{}:
-		default:
-		}
+		s.wakeGet() // a GET waiting on the upgrade learns it is over
 		if s.state == stateClosed {
 			s.mu.Unlock()
 			c.close()
@@ -264,9 +261,6 @@ func (s *Session) abortUpgrade(c *wsConn) bool {
 		s.upgradeTimer.Stop()
 		s.upgradeTimer = nil
 	}
-	select { // a GET held for the upgrade need not wait longer
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.wakeGet() // a GET held for the upgrade need not wait longer
 	return true
 }
