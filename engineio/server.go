@@ -54,8 +54,9 @@ type Server struct {
 	pollerOnce sync.Once
 	poller     *poller // waits for idle WebSocket connections; nil where unavailable
 
-	count atomic.Int64
-	wg    sync.WaitGroup // one per live session, so Close can wait for them
+	count   atomic.Int64
+	wg      sync.WaitGroup // one per live session, so Close can wait for them
+	closers sync.WaitGroup // goroutines sending a last close frame, which Close also waits for
 }
 
 // NewServer returns a Server that hands its sessions to h.
@@ -228,6 +229,16 @@ func (srv *Server) Close(ctx context.Context) error {
 		}
 		<-done
 		err = ctx.Err()
+	}
+	closed := make(chan struct{})
+	go func() {
+		srv.closers.Wait()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-ctx.Done():
+		err = ctx.Err() // they end by themselves within WriteTimeout
 	}
 	srv.pollerOnce.Do(func() {}) // no poller starts after Close
 	if srv.poller != nil {

@@ -113,8 +113,10 @@ func (s *Session) writeReady() {
 // finishIfDrainedLocked ends a closing session once its queue is written.
 func (s *Session) finishIfDrainedLocked(c *wsConn) {
 	if s.state == stateClosing && len(s.queue) == 0 && s.wsPending == nil {
+		// Registered before the session finishes, so that Server.Close, which waits for the
+		// sessions first, cannot be past its wait for the closers by then.
+		s.srv.closers.Go(func() { c.closeGracefully(s.srv.cfg.WriteTimeout) })
 		s.finishLocked("")
-		go c.closeGracefully(s.srv.cfg.WriteTimeout)
 	}
 }
 
