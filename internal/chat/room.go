@@ -220,7 +220,7 @@ func (r *Room) connected(s *socketio.Socket) {
 	if first {
 		r.counts.changed()
 		if online <= r.cfg.AnnounceMaxUsers {
-			r.broadcast(s.Broadcast(), EventUser, userEvent{Username: id.Username, CurrentUsers: online, Connected: true})
+			r.broadcast(s.Broadcast().Emit, EventUser, userEvent{Username: id.Username, CurrentUsers: online, Connected: true})
 		}
 	}
 }
@@ -234,17 +234,19 @@ func (r *Room) disconnected(s *socketio.Socket, id Identity) {
 	r.obs.UsersOnline(online)
 	r.counts.changed()
 	if online <= r.cfg.AnnounceMaxUsers {
-		r.broadcast(r.nsp.Except(s.ID()), EventUser, userEvent{Username: id.Username, CurrentUsers: online, Connected: false})
+		r.broadcast(r.nsp.Except(s.ID()).Emit, EventUser, userEvent{Username: id.Username, CurrentUsers: online, Connected: false})
 	}
 }
 
 func (r *Room) broadcastCount(n int) {
-	r.broadcast(r.nsp.Except(), EventUserCount, n)
+	r.broadcast(r.nsp.Emit, EventUserCount, n)
 }
 
-func (r *Room) broadcast(to *socketio.BroadcastOperator, event string, arg any) {
+// broadcast sends one event through emit (a namespace's or a broadcast operator's) and records
+// how long queueing it to every recipient took.
+func (r *Room) broadcast(emit func(event string, args ...any) error, event string, arg any) {
 	start := time.Now()
-	if err := to.Emit(event, arg); err != nil {
+	if err := emit(event, arg); err != nil {
 		r.log.Error("chat: broadcast failed", "event", event, "err", err)
 		return
 	}
@@ -260,7 +262,7 @@ func (r *Room) onChatMessage(e *socketio.Event) {
 		_ = e.Ack(ackReply{Error: err.Error()})
 		return
 	}
-	r.broadcast(r.nsp.Except(), EventChatMessage, msg)
+	r.broadcast(r.nsp.Emit, EventChatMessage, msg)
 	_ = e.Ack(ackReply{OK: true, ID: msg.ID})
 }
 
