@@ -107,13 +107,17 @@ func (a *MemoryAdapter) Broadcast(frames []engineio.Frame, opts BroadcastOptions
 func (a *MemoryAdapter) each(opts BroadcastOptions, f func(*Socket)) {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	excluded := func(s *Socket) bool {
-		if len(opts.Except) == 0 {
-			return false
+	// The excepted rooms' member sets are looked up once per broadcast, not per recipient;
+	// rooms that do not exist exclude nobody.
+	var except []map[*Socket]struct{}
+	for _, r := range opts.Except {
+		if members := a.rooms[r]; len(members) > 0 {
+			except = append(except, members)
 		}
-		mine := a.ofs[s]
-		for _, r := range opts.Except {
-			if _, ok := mine[r]; ok {
+	}
+	excluded := func(s *Socket) bool {
+		for _, members := range except {
+			if _, ok := members[s]; ok {
 				return true
 			}
 		}
