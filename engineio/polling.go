@@ -106,15 +106,20 @@ func (s *Session) takeQueueLocked() []Frame {
 // recycle offers a written batch's backing array for reuse, unless it is large: a burst should not
 // pin memory on an idle session forever.
 func (s *Session) recycle(frames []Frame) {
+	s.mu.Lock()
+	s.recycleLocked(frames)
+	s.mu.Unlock()
+}
+
+// recycleLocked is recycle for a caller that holds s.mu.
+func (s *Session) recycleLocked(frames []Frame) {
 	if cap(frames) > 64 {
 		return
 	}
 	clear(frames)
-	s.mu.Lock()
 	if s.spare == nil && s.state != stateClosed {
 		s.spare = frames[:0]
 	}
-	s.mu.Unlock()
 }
 
 // servePollPost receives a long-polling payload from the client.

@@ -79,9 +79,10 @@ func (s *Session) writeReady() {
 	s.writing = true
 	s.mu.Unlock()
 
-	frames := make([][]byte, len(batch))
-	for i, f := range batch {
-		frames[i] = f.wsFrame()
+	var few [4][]byte // most visits write one or two frames: no allocation for those
+	frames := few[:0]
+	for _, f := range batch {
+		frames = append(frames, f.wsFrame())
 	}
 	n, err := c.tryWritev(frames)
 
@@ -100,6 +101,7 @@ func (s *Session) writeReady() {
 		return
 	}
 	s.writing = false
+	s.recycleLocked(batch)
 	if len(s.queue) > 0 {
 		s.queued = true
 		s.srv.writers.add(s)
@@ -107,7 +109,6 @@ func (s *Session) writeReady() {
 		s.finishIfDrainedLocked(c)
 	}
 	s.mu.Unlock()
-	s.recycle(batch)
 }
 
 // finishIfDrainedLocked ends a closing session once its queue is written.

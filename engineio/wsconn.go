@@ -40,6 +40,11 @@ type wsConn struct {
 	closeOnce sync.Once
 	poller    *poller // set before the connection is shared; nil without one
 	dead      bool    // guarded by poller.mu: closed, must not be (re)registered
+
+	// fdMu guards direct writes to fd against close: once fdClosed is set, the descriptor
+	// number may belong to another connection and must not be written again.
+	fdMu     sync.Mutex
+	fdClosed bool
 }
 
 // readBufPool holds the buffers reads go through, so that idle connections hold none.
@@ -297,7 +302,10 @@ func (c *wsConn) close() {
 		if c.poller != nil {
 			c.poller.remove(c)
 		}
+		c.fdMu.Lock()
+		c.fdClosed = true
 		_ = c.nc.Close()
+		c.fdMu.Unlock()
 	})
 }
 
