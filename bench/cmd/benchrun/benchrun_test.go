@@ -13,7 +13,7 @@ import (
 
 func testSettings() settings {
 	return settings{
-		reps: 3, peers: []string{peerHerald, peerNode, peerZishang},
+		reps: 3, peers: []string{peerHerald, peerNode, peerZishang, peerFloor},
 		scenarios:     []string{"fanout", "idle", "crowd", "connect", "polling", "chat"},
 		fanoutClients: []int{1000, 10000}, duration: 2 * time.Second, rate: 5, drain: time.Second,
 		idleClients: 200, idleDuration: time.Second, idlePing: 500 * time.Millisecond,
@@ -74,6 +74,45 @@ func TestPlan(t *testing.T) {
 	}
 }
 
+// TestFloorOnlyInFanout checks that the floor, which implements the fan-out
+// scenario alone, joins the fan-out cases and no other, and is built only
+// when one runs.
+func TestFloorOnlyInFanout(t *testing.T) {
+	cases, err := plan(testSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		var labels []string
+		for _, v := range c.Variants {
+			labels = append(labels, v.Label())
+		}
+		got := strings.Join(labels, ", ")
+		switch c.Scenario {
+		case result.ScenarioFanout:
+			if got != "herald, node, zishang, floor" {
+				t.Errorf("%s: variants %s", c.Key, got)
+			}
+		default:
+			if strings.Contains(got, peerFloor) {
+				t.Errorf("%s: the floor is among the variants: %s", c.Key, got)
+			}
+		}
+	}
+	if got := strings.Join(peersToBuild(testSettings().peers, cases), ","); got != "herald,node,zishang,floor" {
+		t.Errorf("peers to build with fan-out cases: %s", got)
+	}
+	s := testSettings()
+	s.scenarios = []string{"idle", "polling"}
+	cases, err = plan(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(peersToBuild(s.peers, cases), ","); got != "herald,node,zishang" {
+		t.Errorf("peers to build without fan-out cases: %s", got)
+	}
+}
+
 func TestRotate(t *testing.T) {
 	vs := []variant{{"a", "none"}, {"b", "none"}, {"c", "none"}}
 	firsts := map[string]bool{}
@@ -121,6 +160,8 @@ func fakeSuite(t *testing.T) *suite {
 					f = 1
 				case v.Peer == peerZishang:
 					f = 1.5
+				case v.Peer == peerFloor:
+					f = 0.8
 				case v.Mode == "tutorial":
 					f = 40
 				}
@@ -166,6 +207,19 @@ func TestTargets(t *testing.T) {
 			t.Errorf("%s: %q, want %q", name, got[name], w)
 		}
 	}
+	// The floor (0.4× Node) in the fan-out rows, and there only.
+	for _, r := range rows {
+		want := "–"
+		switch r.Name {
+		case "fan-out 10000: p99 latency (ms)":
+			want = "8.08 (0.40×)"
+		case "fan-out 10000: server CPU per delivery (µs)":
+			want = "2.42 (0.40×)"
+		}
+		if r.Floor != want {
+			t.Errorf("%s: floor %q, want %q", r.Name, r.Floor, want)
+		}
+	}
 }
 
 func TestMarkdownAndSVG(t *testing.T) {
@@ -175,7 +229,7 @@ func TestMarkdownAndSVG(t *testing.T) {
 		"**Command**: `bash bench/run.sh`", "## Targets", "## Fan-out over WebSocket", "## Idle WebSocket clients",
 		"## Crowd arrival", "## Connect rate", "## Fan-out over HTTP long-polling",
 		"## Chat traffic through the real app", "Herald alone", "| 500 | 10 | 0 | 100 |",
-		"| 10000 | herald |", "failed ×1", "no READY within 30s",
+		"| 10000 | herald |", "| 10000 | floor |", "floor (÷ Node) |", "failed ×1", "no READY within 30s",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)

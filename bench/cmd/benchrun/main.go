@@ -1,5 +1,6 @@
 // Command benchrun is the side-by-side benchmark harness: it builds the load
-// generator and the peers (Herald, Node socket.io, zishang520/socket.io),
+// generator and the peers (Herald, Node socket.io, zishang520/socket.io, and
+// the floor: not a server but the least one can do per fan-out delivery),
 // runs every scenario against every peer several times, peers alternating,
 // the server pinned to one CPU and the load generator to the other, and
 // writes the medians, the targets and a chart to bench/results/. The chat
@@ -21,6 +22,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -100,7 +102,7 @@ func main() {
 	var peers, scenarios, fanoutN string
 	flag.BoolVar(&s.smoke, "smoke", false, "run everything small (CI): smaller defaults for every flag not given")
 	flag.IntVar(&s.reps, "reps", 3, "runs of each case per peer; peers alternate which goes first")
-	flag.StringVar(&peers, "peers", "herald,node,zishang", "peers to run, comma-separated")
+	flag.StringVar(&peers, "peers", "herald,node,zishang,floor", "peers to run, comma-separated (floor: in fan-out cases only)")
 	flag.StringVar(&scenarios, "scenarios", "fanout,idle,crowd,connect,polling,chat", "scenarios to run, comma-separated (chat: through the real app, Herald alone, whatever -peers says)")
 	flag.StringVar(&fanoutN, "fanout-clients", "1000,5000,10000,19000", "fan-out sizes, comma-separated")
 	flag.DurationVar(&s.duration, "duration", 60*time.Second, "fan-out and polling: how long to send")
@@ -204,9 +206,15 @@ func findRoot() (string, error) {
 
 // plan lists the cases the settings ask for.
 func plan(s settings) ([]benchCase, error) {
-	var all []variant
+	// The floor implements the fan-out scenario alone (bench/peers/floor):
+	// it joins the fan-out cases only, whatever -peers says.
+	var all, withFloor []variant
 	for _, p := range s.peers {
-		all = append(all, variant{Peer: p, Mode: "none"})
+		v := variant{Peer: p, Mode: "none"}
+		withFloor = append(withFloor, v)
+		if p != peerFloor {
+			all = append(all, v)
+		}
 	}
 	common := []string{"-connect-rate", fmtFloat(s.connectRate)}
 	var cases []benchCase
@@ -215,7 +223,7 @@ func plan(s settings) ([]benchCase, error) {
 		case result.ScenarioFanout:
 			for _, n := range s.fanoutClients {
 				cases = append(cases, benchCase{
-					Key: fmt.Sprintf("fanout-%d", n), Scenario: sc, Clients: n, Variants: all,
+					Key: fmt.Sprintf("fanout-%d", n), Scenario: sc, Clients: n, Variants: withFloor,
 					Args: append([]string{"-duration", s.duration.String(), "-rate", fmtFloat(s.rate),
 						"-drain", s.drain.String()}, common...),
 					Timeout: setupTime(n, s.connectRate) + s.duration + s.drain + 2*time.Minute,
@@ -242,6 +250,9 @@ func plan(s settings) ([]benchCase, error) {
 			n := s.crowdClients
 			var vs []variant
 			for _, p := range s.peers {
+				if p == peerFloor {
+					continue
+				}
 				if p == peerNode {
 					vs = append(vs, variant{Peer: p, Mode: "tutorial"})
 				}
@@ -270,6 +281,20 @@ func plan(s settings) ([]benchCase, error) {
 		}
 	}
 	return cases, nil
+}
+
+// peersToBuild is peers without the floor when no case runs it: it takes
+// part in fan-out cases only, and building it for nothing would only slow
+// the start.
+func peersToBuild(peers []string, cases []benchCase) []string {
+	for _, c := range cases {
+		for _, v := range c.Variants {
+			if v.Peer == peerFloor {
+				return peers
+			}
+		}
+	}
+	return slices.DeleteFunc(slices.Clone(peers), func(p string) bool { return p == peerFloor })
 }
 
 // setupTime estimates how long opening n sessions takes.
@@ -335,7 +360,7 @@ func run(ctx context.Context, s settings) error {
 			s.serverCPUs, s.clientCPUs = "", ""
 		}
 	}
-	tc, err := build(ctx, root, s.peers)
+	tc, err := build(ctx, root, peersToBuild(s.peers, cases))
 	if err != nil {
 		return err
 	}

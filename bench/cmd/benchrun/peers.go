@@ -24,6 +24,9 @@ const (
 	peerNode    = "node"
 	peerZishang = "zishang"
 	peerHerald  = "herald"
+	// peerFloor is not a Socket.IO server but the least any server can do
+	// per delivery (bench/peers/floor): it takes part in fan-out cases only.
+	peerFloor = "floor"
 )
 
 // toolchain is what the build step found or made.
@@ -62,8 +65,8 @@ func rel(dir string) string {
 	return dir
 }
 
-// build compiles the load generator and the Go peers and installs the Node
-// peer's packages. A peer that cannot be built is skipped, with the reason.
+// build compiles the load generator and the Go peers (the floor included)
+// and installs the Node peer's packages. A peer that cannot be built is skipped, with the reason.
 func build(ctx context.Context, root string, want []string) (*toolchain, error) {
 	tc := &toolchain{
 		root:    root,
@@ -89,6 +92,11 @@ func build(ctx context.Context, root string, want []string) (*toolchain, error) 
 		case peerHerald:
 			exe := filepath.Join(tc.bin, "herald-peer")
 			if err = runLogged(ctx, root, nil, "go", "build", "-o", exe, "./bench/peers/herald"); err == nil {
+				tc.peers[p] = exe
+			}
+		case peerFloor:
+			exe := filepath.Join(tc.bin, "floor-peer")
+			if err = runLogged(ctx, root, nil, "go", "build", "-o", exe, "./bench/peers/floor"); err == nil {
 				tc.peers[p] = exe
 			}
 		case peerZishang:

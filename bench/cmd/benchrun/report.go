@@ -231,9 +231,11 @@ func (s stat) cell(prec int) string {
 	return out
 }
 
-// targetRow is one line of the targets table.
+// targetRow is one line of the targets table. Zishang and Floor are those
+// peers' medians with their ratio to the reference, or "–"; Floor is
+// filled in the fan-out rows only, the one scenario the floor takes part in.
 type targetRow struct {
-	Name, Herald, Node, Ratio, Goal, Verdict, Zishang string
+	Name, Herald, Node, Ratio, Goal, Verdict, Zishang, Floor string
 }
 
 // caseFor returns the key of the case of a scenario with n clients, or of
@@ -262,6 +264,7 @@ func (st *suite) targets() []targetRow {
 	herald := variant{peerHerald, "none"}
 	node := variant{peerNode, "none"}
 	zishang := variant{peerZishang, "none"}
+	floor := variant{peerFloor, "none"}
 	verdict := func(v float64, goal float64, atLeast bool) string {
 		switch {
 		case math.IsNaN(v):
@@ -277,19 +280,23 @@ func (st *suite) targets() []targetRow {
 		}
 		return "≤"
 	}
+	// Another peer's median and its ratio to ref, or "–" without a value.
+	versus := func(c benchCase, v, ref variant, m metric) string {
+		vs := st.stat(c.Key, v, m)
+		if vs.N == 0 {
+			return "–"
+		}
+		r, _ := st.ratio(c.Key, v, ref, m)
+		return fmt.Sprintf("%s (%s×)", fmtNum(vs.Median, m.Prec), fmtNum(r, 2))
+	}
 	// A ratio target.
 	rel := func(name string, c benchCase, h, ref variant, m metric, goal float64, atLeast bool) {
-		hs, rs, zs := st.stat(c.Key, h, m), st.stat(c.Key, ref, m), st.stat(c.Key, zishang, m)
+		hs, rs := st.stat(c.Key, h, m), st.stat(c.Key, ref, m)
 		r, _ := st.ratio(c.Key, h, ref, m)
-		zr, _ := st.ratio(c.Key, zishang, ref, m)
-		z := "–"
-		if zs.N > 0 {
-			z = fmt.Sprintf("%s (%s×)", fmtNum(zs.Median, m.Prec), fmtNum(zr, 2))
-		}
 		rows = append(rows, targetRow{
 			Name: name, Herald: hs.cell(m.Prec), Node: rs.cell(m.Prec), Ratio: fmtNum(r, 3) + "×",
 			Goal: fmt.Sprintf("%s %g× %s", cmp(atLeast), goal, ref.Label()), Verdict: verdict(r, goal, atLeast),
-			Zishang: z,
+			Zishang: versus(c, zishang, ref, m), Floor: "–",
 		})
 	}
 	// An absolute target.
@@ -302,12 +309,14 @@ func (st *suite) targets() []targetRow {
 		rows = append(rows, targetRow{
 			Name: name, Herald: hs.cell(m.Prec), Node: ns.cell(m.Prec), Ratio: "",
 			Goal: fmt.Sprintf("≤ %g %s", goal, unit), Verdict: verdict(v, goal, false),
-			Zishang: zs.cell(m.Prec),
+			Zishang: zs.cell(m.Prec), Floor: "–",
 		})
 	}
 	if c, ok := st.caseFor(result.ScenarioFanout, 10000); ok {
 		rel(fmt.Sprintf("fan-out %d: p99 latency (ms)", c.Clients), c, herald, node, mP99, 0.5, false)
+		rows[len(rows)-1].Floor = versus(c, floor, node, mP99)
 		rel(fmt.Sprintf("fan-out %d: server CPU per delivery (µs)", c.Clients), c, herald, node, mCPUDeliver, 0.6, false)
+		rows[len(rows)-1].Floor = versus(c, floor, node, mCPUDeliver)
 	}
 	if c, ok := st.caseFor(result.ScenarioIdle, 0); ok {
 		abs(fmt.Sprintf("idle %d: server RSS per socket (KiB)", c.Clients), c, herald, mIdleKiB, 10, "KiB")
@@ -339,7 +348,9 @@ var scenarioTitles = map[string]string{
 var scenarioNotes = map[string]string{
 	result.ScenarioFanout: "The control client emits `fanout` {seq, sentAt} at the given rate; the peer does `io.emit('tick', payload)`. " +
 		"Latency is receive time − sentAt over every client × event. CPU is the server's user+system time during the sending phase, over the deliveries. " +
-		"Lost or late: events a connected client had not received by the end of the drain wait after the last send.",
+		"Lost or late: events a connected client had not received by the end of the drain wait after the last send. " +
+		"The floor is not a Socket.IO server but a lower bound (`bench/peers/floor`): one write() of a pre-built frame per client, no queue; " +
+		"a client whose socket is full is dropped, which shows here as lost.",
 	result.ScenarioIdle: "Clients connect and then only answer heartbeats. RSS per socket = (RSS after the idle time − RSS before any client) / clients.",
 	result.ScenarioCrowd: "The clients arrive evenly over the window; every arrival changes the count. Settle = the moment the last client holds the final count, " +
 		"after the last client's CONNECT reply. CPU is the server's, from the first dial to settled.",
@@ -382,9 +393,9 @@ func (st *suite) markdown() string {
 	}
 	b.WriteString("\n## Targets (Herald vs Node, same run)\n\n")
 	if targets := st.targets(); len(targets) > 0 {
-		b.WriteString("| target | Herald | Node | Herald ÷ Node | goal | verdict | zishang (÷ Node) |\n|---|---|---|---|---|---|---|\n")
+		b.WriteString("| target | Herald | Node | Herald ÷ Node | goal | verdict | zishang (÷ Node) | floor (÷ Node) |\n|---|---|---|---|---|---|---|---|\n")
 		for _, t := range targets {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", t.Name, t.Herald, t.Node, t.Ratio, t.Goal, t.Verdict, t.Zishang)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", t.Name, t.Herald, t.Node, t.Ratio, t.Goal, t.Verdict, t.Zishang, t.Floor)
 		}
 		if s.smoke {
 			b.WriteString("\nSmoke sizes are far below the targets' sizes: these verdicts only show that the harness works.\n")

@@ -34,6 +34,7 @@ var peerColors = map[string]string{
 	peerHerald:  "#d9480f",
 	peerNode:    "#2f9e44",
 	peerZishang: "#1971c2",
+	peerFloor:   "#868e96", // grey: a lower bound, not a contender
 	peerApp:     "#d9480f", // Herald's chat app: Herald's colour
 }
 
@@ -137,8 +138,9 @@ func (st *suite) svg() string {
 	fmt.Fprintf(&b, `<text x="%d" y="38" fill="#555">%s — medians of %d reps, %s</text>`+"\n", margin,
 		esc(st.Started.UTC().Format("2006-01-02")), st.Settings.reps, esc(st.Pinning))
 	// Legend.
-	lx := width - margin - 3*110
-	for i, p := range []string{peerHerald, peerNode, peerZishang} {
+	legend := []string{peerHerald, peerNode, peerZishang, peerFloor}
+	lx := width - margin - len(legend)*110
+	for i, p := range legend {
 		x := lx + i*110
 		fmt.Fprintf(&b, `<rect x="%d" y="12" width="12" height="12" fill="%s"/><text x="%d" y="22">%s</text>`+"\n", x, peerColors[p], x+16, esc(p))
 	}
