@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"runtime"
 	"strconv"
 	"time"
 )
@@ -94,6 +95,14 @@ func (s *Session) servePollGet(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
+	// Put the response on the wire now, then yield: when a broadcast has woken many pending
+	// GETs, the others' responses go out before this connection's bookkeeping and the client's
+	// next poll run. Without it each recipient's whole round (response, end of request, next
+	// request) ran before the next recipient got anything, and the last one waited for all.
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	runtime.Gosched()
 }
 
 // takeQueueLocked hands the queued frames to the caller and gives the queue a fresh backing array.
