@@ -6,20 +6,20 @@ import (
 	"github.com/herald-chat/herald/engineio"
 )
 
-// MemoryAdapter is the in-process Adapter: rooms are maps guarded by one RWMutex, so broadcasts
-// (readers) run in parallel and only joins and leaves take the write lock.
+// MemoryAdapter is the in-process Adapter: rooms are sets guarded by one RWMutex, so broadcasts
+// (readers) run in parallel and only joins and leaves take the write lock. A broadcast reaches
+// its recipients in the order they joined.
 type MemoryAdapter struct {
 	mu    sync.RWMutex
-	all   map[*Socket]struct{}            // every socket that has joined a room (its own id room at least)
-	rooms map[string]map[*Socket]struct{} // room → members
+	all   socketSet                       // every socket that has joined a room (its own id room at least)
+	rooms map[string]*socketSet           // room → members
 	ofs   map[*Socket]map[string]struct{} // socket → rooms
 }
 
 // NewMemoryAdapter returns an empty MemoryAdapter.
 func NewMemoryAdapter() *MemoryAdapter {
 	return &MemoryAdapter{
-		all:   make(map[*Socket]struct{}),
-		rooms: make(map[string]map[*Socket]struct{}),
+		rooms: make(map[string]*socketSet),
 		ofs:   make(map[*Socket]map[string]struct{}),
 	}
 }
@@ -28,7 +28,7 @@ func NewMemoryAdapter() *MemoryAdapter {
 func (a *MemoryAdapter) AddAll(s *Socket, rooms []string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.all[s] = struct{}{}
+	a.all.add(s)
 	mine := a.ofs[s]
 	if mine == nil {
 		mine = make(map[string]struct{}, len(rooms))
@@ -38,10 +38,10 @@ func (a *MemoryAdapter) AddAll(s *Socket, rooms []string) {
 		mine[r] = struct{}{}
 		members := a.rooms[r]
 		if members == nil {
-			members = make(map[*Socket]struct{})
+			members = &socketSet{}
 			a.rooms[r] = members
 		}
-		members[s] = struct{}{}
+		members.add(s)
 	}
 }
 
@@ -55,8 +55,11 @@ func (a *MemoryAdapter) Del(s *Socket, room string) {
 
 func (a *MemoryAdapter) leaveLocked(s *Socket, room string) {
 	members := a.rooms[room]
-	delete(members, s)
-	if len(members) == 0 {
+	if members == nil {
+		return
+	}
+	members.remove(s)
+	if members.len() == 0 {
 		delete(a.rooms, room) // rooms vanish with their last member, so they cannot pile up
 	}
 }
@@ -69,7 +72,7 @@ func (a *MemoryAdapter) DelAll(s *Socket) {
 		a.leaveLocked(s, r)
 	}
 	delete(a.ofs, s)
-	delete(a.all, s)
+	a.all.remove(s)
 }
 
 // SocketRooms returns the rooms s is in.
@@ -109,44 +112,50 @@ func (a *MemoryAdapter) each(opts BroadcastOptions, f func(*Socket)) {
 	defer a.mu.RUnlock()
 	// The excepted rooms' member sets are looked up once per broadcast, not per recipient;
 	// rooms that do not exist exclude nobody.
-	var except []map[*Socket]struct{}
+	var except []*socketSet
 	for _, r := range opts.Except {
-		if members := a.rooms[r]; len(members) > 0 {
+		if members := a.rooms[r]; members != nil && members.len() > 0 {
 			except = append(except, members)
 		}
 	}
 	excluded := func(s *Socket) bool {
 		for _, members := range except {
-			if _, ok := members[s]; ok {
+			if members.has(s) {
 				return true
 			}
 		}
 		return false
 	}
 	if len(opts.Rooms) == 0 {
-		for s := range a.all {
+		a.all.each(func(s *Socket) {
 			if !excluded(s) {
 				f(s)
 			}
-		}
+		})
 		return
 	}
 	if len(opts.Rooms) == 1 {
-		for s := range a.rooms[opts.Rooms[0]] {
-			if !excluded(s) {
-				f(s)
-			}
+		if members := a.rooms[opts.Rooms[0]]; members != nil {
+			members.each(func(s *Socket) {
+				if !excluded(s) {
+					f(s)
+				}
+			})
 		}
 		return
 	}
 	seen := make(map[*Socket]struct{})
 	for _, r := range opts.Rooms {
-		for s := range a.rooms[r] {
+		members := a.rooms[r]
+		if members == nil {
+			continue
+		}
+		members.each(func(s *Socket) {
 			if _, dup := seen[s]; dup || excluded(s) {
-				continue
+				return
 			}
 			seen[s] = struct{}{}
 			f(s)
-		}
+		})
 	}
 }

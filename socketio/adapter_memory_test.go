@@ -95,8 +95,8 @@ func TestMemoryAdapterRooms(t *testing.T) {
 	a.DelAll(s["a"]) // twice is harmless
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	if len(a.rooms) != 0 || len(a.ofs) != 0 || len(a.all) != 0 {
-		t.Errorf("adapter not empty: %d rooms, %d sockets, %d all", len(a.rooms), len(a.ofs), len(a.all))
+	if len(a.rooms) != 0 || len(a.ofs) != 0 || a.all.len() != 0 {
+		t.Errorf("adapter not empty: %d rooms, %d sockets, %d all", len(a.rooms), len(a.ofs), a.all.len())
 	}
 }
 

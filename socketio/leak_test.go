@@ -229,7 +229,7 @@ func TestNoLeaks(t *testing.T) {
 	recvTimeout(t, done, "every disconnect handler")
 	adapter := e.srv.Of("/").Adapter().(*MemoryAdapter)
 	adapter.mu.RLock()
-	rooms, members := len(adapter.rooms), len(adapter.all)
+	rooms, members := len(adapter.rooms), adapter.all.len()
 	adapter.mu.RUnlock()
 	if rooms != 0 || members != 0 {
 		t.Errorf("adapter keeps %d rooms and %d sockets", rooms, members)

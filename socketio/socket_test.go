@@ -538,8 +538,8 @@ func TestJoinAfterLeaving(t *testing.T) {
 	a := e.srv.Of("/").Adapter().(*MemoryAdapter)
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	if len(a.all) != 0 || len(a.rooms) != 0 {
-		t.Errorf("adapter keeps %d sockets and %d rooms", len(a.all), len(a.rooms))
+	if a.all.len() != 0 || len(a.rooms) != 0 {
+		t.Errorf("adapter keeps %d sockets and %d rooms", a.all.len(), len(a.rooms))
 	}
 }
 
@@ -560,7 +560,7 @@ func TestJoinInMiddleware(t *testing.T) {
 	c.expect(`4/mw,{"message":"denied"}`)
 	a := nsp.Adapter().(*MemoryAdapter)
 	a.mu.RLock()
-	all, rooms := len(a.all), len(a.rooms)
+	all, rooms := a.all.len(), len(a.rooms)
 	a.mu.RUnlock()
 	if all != 0 || rooms != 0 {
 		t.Errorf("a refused socket left %d sockets and %d rooms in the adapter", all, rooms)
