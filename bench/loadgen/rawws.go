@@ -25,6 +25,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/herald-chat/herald/bench/internal/result"
 )
 
 // WebSocket opcodes (RFC 6455).
@@ -285,6 +287,9 @@ func takeFD(nc net.Conn) (int, error) {
 		syscall.Close(fd)
 		return -1, err
 	}
+	// Ask the kernel to stamp what arrives (see receiveTime); without it reads are timed by
+	// the clock after the read, which is all that is lost.
+	_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1)
 	return fd, nil
 }
 
@@ -332,6 +337,10 @@ type loop struct {
 	mu    sync.Mutex
 	conns map[int]*rawConn
 	buf   []byte
+	oob   []byte // control messages of a read: the kernel's receive time
+	// lag records, per read that had a kernel receive time, how long the data waited in the
+	// socket before this loop read it: the load generator's own delay. May be nil.
+	lag *result.Histogram
 }
 
 func newLoop() (*loop, error) {
@@ -339,7 +348,7 @@ func newLoop() (*loop, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &loop{epfd: epfd, conns: map[int]*rawConn{}, buf: make([]byte, 64<<10)}, nil
+	return &loop{epfd: epfd, conns: map[int]*rawConn{}, buf: make([]byte, 64<<10), oob: make([]byte, 128)}, nil
 }
 
 // add registers c with the loop; h receives its events. Bytes already read
@@ -396,8 +405,14 @@ func (l *loop) run(ctx context.Context) {
 // readable reads once from c (level-triggered epoll calls again if more is
 // there) and handles the complete frames.
 func (l *loop) readable(c *rawConn) {
-	n, err := syscall.Read(c.fd, l.buf)
+	n, oobn, _, _, err := syscall.Recvmsg(c.fd, l.buf, l.oob, 0)
 	at := time.Now().UnixNano()
+	if stamp, ok := receiveTime(l.oob[:max(oobn, 0)]); ok && n > 0 {
+		if l.lag != nil {
+			l.lag.Record(at - stamp)
+		}
+		at = stamp
+	}
 	if n > 0 {
 		l.consume(c, l.buf[:n], at)
 		return
@@ -504,4 +519,30 @@ func (l *loop) closeAll() {
 		l.drop(c)
 	}
 	syscall.Close(l.epfd)
+}
+
+// receiveTime returns the kernel's receive time from a read's control messages (SO_TIMESTAMPNS):
+// when the data reached the client's socket, which on loopback is while the server's write is
+// under way. Latency is measured to that instant, not to when this process got round to reading:
+// with thousands of sockets ready at once, the load generator's own queue would otherwise be
+// counted against the server (for TCP the stamp is that of the last segment the read took, so a
+// read of several messages errs late, never early).
+func receiveTime(oob []byte) (int64, bool) {
+	if len(oob) == 0 {
+		return 0, false
+	}
+	msgs, err := syscall.ParseSocketControlMessage(oob)
+	if err != nil {
+		return 0, false
+	}
+	for _, m := range msgs {
+		if m.Header.Level == syscall.SOL_SOCKET && m.Header.Type == syscall.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
+			sec := int64(binary.NativeEndian.Uint64(m.Data[0:8]))
+			nsec := int64(binary.NativeEndian.Uint64(m.Data[8:16]))
+			if sec > 0 {
+				return sec*1e9 + nsec, true
+			}
+		}
+	}
+	return 0, false
 }

@@ -92,6 +92,7 @@ type workerMsg struct {
 	Dups      int64          `json:"dups,omitempty"`
 	Bad       int64          `json:"bad,omitempty"` // events that did not parse or had a seq out of range
 	Latency   *result.Sparse `json:"latency,omitempty"`
+	ReadLag   *result.Sparse `json:"readLag,omitempty"` // kernel receive time → read, per read
 	CPUSecs   float64        `json:"cpuSecs,omitempty"` // the worker's own CPU time so far (status, report)
 
 	// report, chat scenario
@@ -163,6 +164,7 @@ func (c *clientState) ping() { c.w.pings.Add(1) }
 type worker struct {
 	cfg         workerConfig
 	hist        *result.Histogram
+	readLag     *result.Histogram // how long received data waited in the sockets before a read
 	clients     []*clientState
 	ticks       atomic.Int64
 	dups        atomic.Int64
@@ -188,7 +190,7 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = 15
 	}
-	w := &worker{cfg: cfg, hist: result.NewHistogram()}
+	w := &worker{cfg: cfg, hist: result.NewHistogram(), readLag: result.NewHistogram()}
 	enc := json.NewEncoder(stdout)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -286,6 +288,7 @@ func (w *worker) connectAll(ctx context.Context, hc *http.Client, wg *sync.WaitG
 			if err != nil {
 				return workerMsg{Type: "connected", Errors: len(w.clients), ErrSample: err.Error()}
 			}
+			l.lag = w.readLag
 			loops = append(loops, l)
 			wg.Go(func() { l.run(ctx) })
 		}
@@ -424,6 +427,8 @@ func (w *worker) report() workerMsg {
 	m.Bad = w.bad.Load()
 	s := w.hist.Sparse()
 	m.Latency = &s
+	lag := w.readLag.Sparse()
+	m.ReadLag = &lag
 	return m
 }
 

@@ -87,6 +87,7 @@ func columns(scenario string) []metric {
 			{"KiB/conn idle", positive(func(r *result.Run) float64 { return r.RSSPerConnIdle / 1024 }), 1},
 			{"KiB/conn load", positive(func(r *result.Run) float64 { return r.RSSPerConnLoad / 1024 }), 1},
 			{"loadgen µs/delivery", positive(func(r *result.Run) float64 { return r.LoadgenCPUPerDeliver }), 2},
+			{"loadgen read lag p99 ms", positive(func(r *result.Run) float64 { return r.ReadLagP99MS }), 2},
 		}
 	case result.ScenarioIdle:
 		return []metric{

@@ -26,15 +26,18 @@ type Run struct {
 	ConnectRate      float64 `json:"connectRate"`    // sessions per second over ConnectSeconds
 
 	// Fan-out phase (fanout, polling).
-	MessagesSent  int     `json:"messagesSent,omitempty"`
-	MessageRate   float64 `json:"messageRate,omitempty"` // fanout events per second
-	Expected      int64   `json:"expected,omitempty"`    // deliveries expected: connected clients × messages
-	Delivered     int64   `json:"delivered,omitempty"`   // distinct (client, seq) received
-	Lost          int64   `json:"lost,omitempty"`
-	Duplicates    int64   `json:"duplicates,omitempty"`
-	LatencyP50MS  float64 `json:"latencyP50ms,omitempty"`
-	LatencyP99MS  float64 `json:"latencyP99ms,omitempty"`
-	LatencyMaxMS  float64 `json:"latencyMaxMs,omitempty"`
+	MessagesSent int     `json:"messagesSent,omitempty"`
+	MessageRate  float64 `json:"messageRate,omitempty"` // fanout events per second
+	Expected     int64   `json:"expected,omitempty"`    // deliveries expected: connected clients × messages
+	Delivered    int64   `json:"delivered,omitempty"`   // distinct (client, seq) received
+	Lost         int64   `json:"lost,omitempty"`
+	Duplicates   int64   `json:"duplicates,omitempty"`
+	LatencyP50MS float64 `json:"latencyP50ms,omitempty"`
+	LatencyP99MS float64 `json:"latencyP99ms,omitempty"`
+	LatencyMaxMS float64 `json:"latencyMaxMs,omitempty"`
+	// ReadLagP99MS is the load generator's own delay, p99 over its reads: from the kernel's
+	// receive time (which latency is measured to) until the client read the data.
+	ReadLagP99MS  float64 `json:"readLagP99ms,omitempty"`
 	CPUPerDeliver float64 `json:"cpuPerDeliveryUs,omitempty"` // server CPU µs per delivered event
 	Latency       *Sparse `json:"latency,omitempty"`          // the merged histogram, ns
 	// LoadgenCPUPerDeliver is what receiving cost the load generator, µs
