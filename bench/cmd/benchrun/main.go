@@ -8,7 +8,7 @@
 //
 // Run it from the repository root, or through bench/run.sh:
 //
-//	bash bench/run.sh          # the full run (about an hour)
+//	bash bench/run.sh          # the full run (about 80 minutes)
 //	bash bench/run.sh -smoke   # everything small, for CI (about a minute)
 package main
 
