@@ -230,6 +230,7 @@ func TestMarkdownAndSVG(t *testing.T) {
 		"## Crowd arrival", "## Connect rate", "## Fan-out over HTTP long-polling",
 		"## Chat traffic through the real app", "Herald alone", "| 500 | 10 | 0 | 100 |",
 		"| 10000 | herald |", "| 10000 | floor |", "floor (÷ Node) |", "failed ×1", "no READY within 30s",
+		"| clients | peer | p50 ms |", "| receivers | senders |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)

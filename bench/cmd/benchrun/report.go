@@ -431,37 +431,30 @@ func (st *suite) markdown() string {
 				"(rate limit: a burst of 10, then one per 300 ms); its SQLite file in %s.\n",
 				s.chatSenders, s.chatRate, d, max(1, int(math.Round(s.chatRate*d.Seconds()))), s.chatRate*float64(s.chatSenders), s.chatReceivers, tempDirDesc())
 		}
-		if sc == result.ScenarioChat {
+		// The chat scenario runs the app alone: its rows need no peer column.
+		withPeer := sc != result.ScenarioChat
+		if withPeer {
+			b.WriteString("\n| clients | peer |")
+		} else {
 			b.WriteString("\n| receivers |")
-			for _, m := range cols {
-				fmt.Fprintf(&b, " %s |", m.Head)
-			}
-			b.WriteString("\n|---|" + strings.Repeat("---|", len(cols)) + "\n")
-			for _, c := range cs {
-				for _, v := range c.Variants {
-					if len(st.runsOf(c.Key, v)) == 0 {
-						continue
-					}
-					fmt.Fprintf(&b, "| %d |", c.Clients)
-					for _, m := range cols {
-						fmt.Fprintf(&b, " %s |", st.stat(c.Key, v, m).cell(m.Prec))
-					}
-					b.WriteString("\n")
-				}
-			}
-			continue
 		}
-		b.WriteString("\n| clients | peer |")
 		for _, m := range cols {
 			fmt.Fprintf(&b, " %s |", m.Head)
 		}
-		b.WriteString("\n|---|---|" + strings.Repeat("---|", len(cols)) + "\n")
+		b.WriteString("\n|---|")
+		if withPeer {
+			b.WriteString("---|")
+		}
+		b.WriteString(strings.Repeat("---|", len(cols)) + "\n")
 		for _, c := range cs {
 			for _, v := range c.Variants {
 				if len(st.runsOf(c.Key, v)) == 0 {
 					continue
 				}
-				fmt.Fprintf(&b, "| %d | %s |", c.Clients, v.Label())
+				fmt.Fprintf(&b, "| %d |", c.Clients)
+				if withPeer {
+					fmt.Fprintf(&b, " %s |", v.Label())
+				}
 				for _, m := range cols {
 					fmt.Fprintf(&b, " %s |", st.stat(c.Key, v, m).cell(m.Prec))
 				}
