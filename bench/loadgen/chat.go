@@ -395,16 +395,8 @@ func mergeChat(res *result.Run, reports []workerMsg, cfg *chatConfig) {
 			notOK++
 		}
 	}
-	res.LatencyP50MS = float64(lat.Quantile(0.50)) / 1e6
-	res.LatencyP99MS = float64(lat.Quantile(0.99)) / 1e6
-	res.LatencyMaxMS = float64(lat.Max()) / 1e6
-	ls := lat.Sparse()
-	res.Latency = &ls
-	res.AckP50MS = float64(ack.Quantile(0.50)) / 1e6
-	res.AckP99MS = float64(ack.Quantile(0.99)) / 1e6
-	res.AckMaxMS = float64(ack.Max()) / 1e6
-	as := ack.Sparse()
-	res.AckLatency = &as
+	res.LatencyP50MS, res.LatencyP99MS, res.LatencyMaxMS, res.Latency = msSummary(lat)
+	res.AckP50MS, res.AckP99MS, res.AckMaxMS, res.AckLatency = msSummary(ack)
 	if res.Delivered > 0 && res.ServerCPULoad > 0 {
 		res.CPUPerDeliver = res.ServerCPULoad / float64(res.Delivered) * 1e6
 	}

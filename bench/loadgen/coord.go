@@ -375,11 +375,7 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 		res.Delivered = tot.Delivered
 		res.Lost = tot.Lost
 		res.Duplicates = tot.Dups
-		res.LatencyP50MS = float64(h.Quantile(0.50)) / 1e6
-		res.LatencyP99MS = float64(h.Quantile(0.99)) / 1e6
-		res.LatencyMaxMS = float64(h.Max()) / 1e6
-		s := h.Sparse()
-		res.Latency = &s
+		res.LatencyP50MS, res.LatencyP99MS, res.LatencyMaxMS, res.Latency = msSummary(h)
 		if res.Delivered > 0 && res.ServerCPULoad > 0 {
 			res.CPUPerDeliver = res.ServerCPULoad / float64(res.Delivered) * 1e6
 		}
@@ -555,6 +551,12 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// msSummary returns h's median, p99 and maximum in milliseconds, and its compact form.
+func msSummary(h *result.Histogram) (p50, p99, max float64, compact *result.Sparse) {
+	sp := h.Sparse()
+	return float64(h.Quantile(0.50)) / 1e6, float64(h.Quantile(0.99)) / 1e6, float64(h.Max()) / 1e6, &sp
 }
 
 // printSummary writes a human-readable account of the run.
