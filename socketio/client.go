@@ -1,6 +1,8 @@
 package socketio
 
 import (
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -147,11 +149,7 @@ func (c *client) OnClose(reason string) {
 func (c *client) joinedSockets() []*Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	sockets := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		sockets = append(sockets, s)
-	}
-	return sockets
+	return slices.Collect(maps.Values(c.sockets))
 }
 
 // sendPacket encodes and queues one packet for this connection.

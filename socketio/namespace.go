@@ -3,6 +3,8 @@ package socketio
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -99,11 +101,7 @@ func (n *Namespace) DisconnectSockets(closeConn bool) { n.broadcast().Disconnect
 func (n *Namespace) Sockets() []*Socket {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
-	out := make([]*Socket, 0, len(n.sockets))
-	for _, s := range n.sockets {
-		out = append(out, s)
-	}
-	return out
+	return slices.Collect(maps.Values(n.sockets))
 }
 
 // Socket returns the connected socket with the given id, or nil.

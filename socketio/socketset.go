@@ -14,14 +14,13 @@ type socketSet struct {
 	list  []*Socket       // in joining order; nil entries are holes
 	index map[*Socket]int // position in list; nil while the set is small
 	holes int
-	n     int // members
 }
 
 // indexFrom is the size from which a set keeps an index rather than searching its list.
 const indexFrom = 16
 
 // len returns the number of members.
-func (m *socketSet) len() int { return m.n }
+func (m *socketSet) len() int { return len(m.list) - m.holes }
 
 // pos returns the position of s in the list, or -1.
 func (m *socketSet) pos(s *Socket) int {
@@ -48,7 +47,6 @@ func (m *socketSet) add(s *Socket) {
 		return
 	}
 	m.list = append(m.list, s)
-	m.n++
 	if m.index != nil {
 		m.index[s] = len(m.list) - 1
 	} else if len(m.list) >= indexFrom {
@@ -62,7 +60,6 @@ func (m *socketSet) remove(s *Socket) {
 	if i < 0 {
 		return
 	}
-	m.n--
 	if m.index != nil {
 		delete(m.index, s)
 	}
@@ -73,7 +70,7 @@ func (m *socketSet) remove(s *Socket) {
 		m.list[i] = nil
 		m.holes++
 	}
-	if m.n == 0 {
+	if m.len() == 0 {
 		m.list, m.index, m.holes = nil, nil, 0 // an emptied set holds no memory
 		return
 	}
