@@ -46,7 +46,10 @@ const pollEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
 func (p *poller) add(c *wsConn) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if c.dead {
+	c.fdMu.Lock()
+	closed := c.fdClosed
+	c.fdMu.Unlock()
+	if closed {
 		return net.ErrClosed // its descriptor may already be someone else's
 	}
 	p.conns[c.fd] = c
@@ -75,7 +78,6 @@ func (p *poller) rearm(c *wsConn) {
 func (p *poller) remove(c *wsConn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c.dead = true
 	if p.conns[c.fd] == c {
 		delete(p.conns, c.fd)
 		_ = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)

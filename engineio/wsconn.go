@@ -39,10 +39,9 @@ type wsConn struct {
 
 	closeOnce sync.Once
 	poller    *poller // set before the connection is shared; nil without one
-	dead      bool    // guarded by poller.mu: closed, must not be (re)registered
 
-	// fdMu guards direct writes to fd against close: once fdClosed is set, the descriptor
-	// number may belong to another connection and must not be written again.
+	// fdMu guards fdClosed. Once it is set, the descriptor number may belong to another
+	// connection: it must not be written directly again, nor (re)registered with the poller.
 	fdMu     sync.Mutex
 	fdClosed bool
 }
@@ -299,13 +298,15 @@ func (c *wsConn) writeAll(bufs net.Buffers, timeout time.Duration) error {
 // close releases the connection at once.
 func (c *wsConn) close() {
 	c.closeOnce.Do(func() {
+		// Marked first: once fdMu is released no direct write is under way or can start, and
+		// the poller, which checks the mark, cannot register the connection again.
+		c.fdMu.Lock()
+		c.fdClosed = true
+		c.fdMu.Unlock()
 		if c.poller != nil {
 			c.poller.remove(c)
 		}
-		c.fdMu.Lock()
-		c.fdClosed = true
 		_ = c.nc.Close()
-		c.fdMu.Unlock()
 	})
 }
 
