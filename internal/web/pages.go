@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 )
 
@@ -20,24 +21,18 @@ func (h *Handler) renderHome(w http.ResponseWriter, r *http.Request, status int,
 	h.render(w, r, h.views.home, status, d)
 }
 
-// profile greets the signed-in user.
-func (h *Handler) profile(w http.ResponseWriter, r *http.Request) {
-	u, _, ok := h.auth.UserFromRequest(r)
-	if !ok {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
+// signedInPage serves a page only a signed-in user sees, greeting them by name; anyone else is
+// sent to the home page. The profile and the chat room are such pages (in the room, the sockets
+// do the rest).
+func (h *Handler) signedInPage(page *template.Template) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u, _, ok := h.auth.UserFromRequest(r)
+		if !ok {
+			http.Redirect(w, r, "/", http.StatusSeeOther)
+			return
+		}
+		h.render(w, r, page, http.StatusOK, userData{Username: u.Username})
 	}
-	h.render(w, r, h.views.profile, http.StatusOK, userData{Username: u.Username})
-}
-
-// chat renders the chat room; the sockets do the rest.
-func (h *Handler) chat(w http.ResponseWriter, r *http.Request) {
-	u, _, ok := h.auth.UserFromRequest(r)
-	if !ok {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
-	}
-	h.render(w, r, h.views.chat, http.StatusOK, userData{Username: u.Username})
 }
 
 // healthz reports liveness, and readiness when a HealthCheck is configured.
