@@ -217,26 +217,24 @@ func plan(s settings) ([]benchCase, error) {
 		}
 	}
 	common := []string{"-connect-rate", fmtFloat(s.connectRate)}
+	// sendingCase is a fan-out or polling case: n clients receiving the control client's events.
+	sendingCase := func(sc string, n int, vs []variant) benchCase {
+		return benchCase{
+			Key: fmt.Sprintf("%s-%d", sc, n), Scenario: sc, Clients: n, Variants: vs,
+			Args: append([]string{"-duration", s.duration.String(), "-rate", fmtFloat(s.rate),
+				"-drain", s.drain.String()}, common...),
+			Timeout: setupTime(n, s.connectRate) + s.duration + s.drain + 2*time.Minute,
+		}
+	}
 	var cases []benchCase
 	for _, sc := range s.scenarios {
 		switch sc {
 		case result.ScenarioFanout:
 			for _, n := range s.fanoutClients {
-				cases = append(cases, benchCase{
-					Key: fmt.Sprintf("fanout-%d", n), Scenario: sc, Clients: n, Variants: withFloor,
-					Args: append([]string{"-duration", s.duration.String(), "-rate", fmtFloat(s.rate),
-						"-drain", s.drain.String()}, common...),
-					Timeout: setupTime(n, s.connectRate) + s.duration + s.drain + 2*time.Minute,
-				})
+				cases = append(cases, sendingCase(sc, n, withFloor))
 			}
 		case result.ScenarioPolling:
-			n := s.pollingClients
-			cases = append(cases, benchCase{
-				Key: fmt.Sprintf("polling-%d", n), Scenario: sc, Clients: n, Variants: all,
-				Args: append([]string{"-duration", s.duration.String(), "-rate", fmtFloat(s.rate),
-					"-drain", s.drain.String()}, common...),
-				Timeout: setupTime(n, s.connectRate) + s.duration + s.drain + 2*time.Minute,
-			})
+			cases = append(cases, sendingCase(sc, s.pollingClients, all))
 		case result.ScenarioIdle:
 			n := s.idleClients
 			cases = append(cases, benchCase{
