@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/herald-chat/herald/bench/internal/result"
 )
@@ -528,21 +529,23 @@ func (l *loop) closeAll() {
 // counted against the server (for TCP the stamp is that of the last segment the read took, so a
 // read of several messages errs late, never early).
 func receiveTime(oob []byte) (int64, bool) {
-	if len(oob) == 0 {
-		return 0, false
-	}
-	msgs, err := syscall.ParseSocketControlMessage(oob)
-	if err != nil {
-		return 0, false
-	}
-	for _, m := range msgs {
-		if m.Header.Level == syscall.SOL_SOCKET && m.Header.Type == syscall.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
-			sec := int64(binary.NativeEndian.Uint64(m.Data[0:8]))
-			nsec := int64(binary.NativeEndian.Uint64(m.Data[8:16]))
+	// Walked in place rather than with syscall.ParseSocketControlMessage, which allocates:
+	// this runs for every read of every client.
+	for len(oob) >= syscall.SizeofCmsghdr {
+		h := (*syscall.Cmsghdr)(unsafe.Pointer(&oob[0]))
+		n := int(h.Len)
+		if n < syscall.CmsgLen(0) || n > len(oob) {
+			return 0, false
+		}
+		data := oob[syscall.CmsgLen(0):n]
+		if h.Level == syscall.SOL_SOCKET && h.Type == syscall.SCM_TIMESTAMPNS && len(data) >= 16 {
+			sec := int64(binary.NativeEndian.Uint64(data[0:8]))
+			nsec := int64(binary.NativeEndian.Uint64(data[8:16]))
 			if sec > 0 {
 				return sec*1e9 + nsec, true
 			}
 		}
+		oob = oob[min(syscall.CmsgSpace(n-syscall.CmsgLen(0)), len(oob)):]
 	}
 	return 0, false
 }
