@@ -124,7 +124,7 @@ func (p *poller) close() {
 // tryWritev writes as much of frames as the socket takes now, without blocking, in one system
 // call. It writes the descriptor directly rather than through RawConn.Write: a broadcast makes one
 // such write per client, and the runtime's poller bookkeeping and the closure it takes were a
-// measurable share of the server's own CPU there. fdMu keeps close from reusing the number
+// measurable share of the server's own CPU there (and see rawwrite_linux.go). fdMu keeps close from reusing the number
 // mid-write; blocking writes (the flush goroutine) still go through the net.Conn.
 func (c *wsConn) tryWritev(frames [][]byte) (int, error) {
 	if c.raw == nil || c.fd < 0 {
@@ -142,7 +142,7 @@ func (c *wsConn) tryWritev(frames [][]byte) (int, error) {
 		case 0:
 			return 0, nil
 		case 1:
-			n, err = unix.Write(c.fd, frames[0])
+			n, err = rawWrite(c.fd, frames[0])
 		default:
 			if len(frames) > 512 { // past IOV_MAX (1024) writev fails: join a long batch instead
 				joined := make([]byte, 0, 64*len(frames))
@@ -152,7 +152,7 @@ func (c *wsConn) tryWritev(frames [][]byte) (int, error) {
 				frames = [][]byte{joined}
 				continue
 			}
-			n, err = unix.Writev(c.fd, frames)
+			n, err = rawWritev(c.fd, frames)
 		}
 		switch err {
 		case nil:
