@@ -468,7 +468,7 @@ func TestWebSocketPingWhileClientSlow(t *testing.T) {
 	_ = raw.conn.(*net.TCPConn).SetReadBuffer(64 << 10)
 	s := e.srv.session(sid)
 	s.mu.Lock()
-	_ = s.ws.nc.(*net.TCPConn).SetWriteBuffer(64 << 10)
+	setWriteBuffer(t, s.ws.nc, 64<<10)
 	s.mu.Unlock()
 	big := strings.Repeat("x", 2<<20)
 	if err := s.Send(TextMessage([]byte(big))); err != nil {

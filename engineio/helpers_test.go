@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -166,7 +167,10 @@ func newEnv(t testing.TB, cfg Config) *env {
 	srv := NewServer(cfg, rec)
 	mux := http.NewServeMux()
 	mux.Handle("/engine.io/", srv)
-	ts := httptest.NewServer(mux)
+	// Over the package's Listener, as cmd/herald serves: every test also exercises its writes.
+	ts := httptest.NewUnstartedServer(mux)
+	ts.Listener = Listener(ts.Listener)
+	ts.Start()
 	e := &env{srv: srv, ts: ts, rec: rec, client: &http.Client{Transport: &http.Transport{}, Timeout: waitLimit}}
 	t.Cleanup(func() {
 		// Polling sessions without a GET would hold a graceful Close for their drain wait:
@@ -476,5 +480,20 @@ func (h *healthy) check(t testing.TB) {
 	writeText(t, h.ws, msg)
 	if got := readText(t, h.ws); got != msg {
 		t.Fatalf("healthy websocket session: got %q, want %q", got, msg)
+	}
+}
+
+// setWriteBuffer shrinks the send buffer of a server-side connection, a *net.TCPConn or the
+// Listener's wrapper around one.
+func setWriteBuffer(t testing.TB, nc net.Conn, bytes int) {
+	t.Helper()
+	// Errors, not Fatal: callers hold the session's lock, which a Fatal would leave held.
+	c, ok := nc.(interface{ SetWriteBuffer(int) error })
+	if !ok {
+		t.Errorf("%T has no SetWriteBuffer", nc)
+		return
+	}
+	if err := c.SetWriteBuffer(bytes); err != nil {
+		t.Error(err)
 	}
 }

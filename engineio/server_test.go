@@ -561,7 +561,7 @@ func TestWebSocketPingFlood(t *testing.T) {
 	_ = raw.conn.(*net.TCPConn).SetReadBuffer(4096)
 	s := e.srv.session(sid)
 	s.mu.Lock()
-	_ = s.ws.nc.(*net.TCPConn).SetWriteBuffer(4096)
+	setWriteBuffer(t, s.ws.nc, 4096)
 	s.mu.Unlock()
 	ping := appendFrame(nil, wsFin|wsOpPing, bytes.Repeat([]byte("p"), 125))
 	for i := 0; i < 100_000 && !e.rec.isClosed(t, sid); i++ {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -62,10 +63,14 @@ func runConformance(ctx context.Context, addr string, log *slog.Logger) error {
 		nsp.OnConnection(conformanceSocket)
 	}
 	mux.Handle("/socket.io/", sio)
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(engineio.Listener(ln)) }()
 	log.Info("conformance server listening", "addr", addr)
 	select {
 	case err := <-errc:

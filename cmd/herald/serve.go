@@ -111,7 +111,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	log.Info("herald listening", "url", "http://localhost:"+strconv.Itoa(cfg.Port), "database", cfg.DatabaseURL, "github", cfg.GitHubClientID != "")
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(engineio.Listener(ln)) }()
 	select {
 	case err := <-errc:
 		a.close(context.Background())

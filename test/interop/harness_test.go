@@ -74,7 +74,9 @@ func newServer(t *testing.T, configure ...func(*socketio.Config)) (*socketio.Ser
 	srv := socketio.NewServer(cfg)
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", srv)
-	hs := httptest.NewServer(mux) // listens on 127.0.0.1
+	hs := httptest.NewUnstartedServer(mux)       // listens on 127.0.0.1
+	hs.Listener = engineio.Listener(hs.Listener) // as cmd/herald serves
+	hs.Start()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -55,7 +55,7 @@ func main() {
 	}
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
-		if err := hs.Serve(ln); err != nil && err != http.ErrServerClosed {
+		if err := hs.Serve(engineio.Listener(ln)); err != nil && err != http.ErrServerClosed {
 			log.Fatal(err)
 		}
 	}()
@@ -80,6 +80,7 @@ func pprofMux() *http.ServeMux {
 	m := http.NewServeMux()
 	m.HandleFunc("/debug/pprof/", pprof.Index)
 	m.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	m.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	m.HandleFunc("/debug/pprof/heap", pprof.Index)
 	return m
 }

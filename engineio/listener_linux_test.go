@@ -1,0 +1,142 @@
+package engineio
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"testing"
+	"time"
+)
+
+// listenerPair returns both ends of a loopback TCP connection, the server's accepted through
+// Listener.
+func listenerPair(t *testing.T) (server net.Conn, client *net.TCPConn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl := Listener(ln)
+	defer wl.Close()
+	dialed := make(chan *net.TCPConn, 1)
+	go func() {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Error(err)
+			dialed <- nil
+			return
+		}
+		dialed <- c.(*net.TCPConn)
+	}()
+	server, err = wl.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	client = <-dialed
+	if client == nil {
+		t.FailNow()
+	}
+	t.Cleanup(func() { server.Close(); client.Close() })
+	return server, client
+}
+
+func TestListenerAcceptsRawWriteConns(t *testing.T) {
+	server, client := listenerPair(t)
+	if _, ok := server.(*rawWriteConn); !ok {
+		t.Fatalf("accepted %T, want *rawWriteConn", server)
+	}
+	if n, err := server.Write([]byte("hello")); n != 5 || err != nil {
+		t.Fatalf("Write = %d, %v", n, err)
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(client, buf); err != nil || string(buf) != "hello" {
+		t.Fatalf("read %q, %v", buf, err)
+	}
+}
+
+// Concurrent writes must each arrive whole while the reader drains the socket: a raw write may
+// take part of one, the blocking path the rest, and no other write may land in between.
+func TestRawWriteConnKeepsConcurrentWritesWhole(t *testing.T) {
+	server, client := listenerPair(t)
+	const writers, perWriter, block = 4, 4, 4 << 20
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := bytes.Repeat([]byte{byte('a' + w)}, block)
+			for range perWriter {
+				if _, err := server.Write(b); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	defer wg.Wait() // runs after the Close below, which ends writes blocked by a failed read
+	defer server.Close()
+	got := make([]byte, block)
+	for i := range writers * perWriter {
+		if _, err := io.ReadFull(client, got); err != nil {
+			t.Fatalf("block %d: %v", i, err)
+		}
+		if n := bytes.Count(got, got[:1]); n != block {
+			t.Fatalf("block %d is mixed: %d of %d bytes are %q", i, n, block, got[0])
+		}
+	}
+	select {
+	case err := <-errs:
+		t.Fatalf("Write: %v", err)
+	default:
+	}
+}
+
+func TestRawWriteConnHonoursWriteDeadline(t *testing.T) {
+	server, client := listenerPair(t)
+	if err := server.SetWriteDeadline(time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Write([]byte("late")); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Write past the deadline = %v, want a deadline error", err)
+	}
+	if err := server.SetDeadline(time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Write([]byte("ok")); err != nil {
+		t.Fatalf("Write without a deadline: %v", err)
+	}
+	_ = client.SetReadDeadline(time.Now().Add(waitLimit))
+	buf := make([]byte, 2)
+	if _, err := io.ReadFull(client, buf); err != nil || string(buf) != "ok" {
+		t.Fatalf("read %q, %v: the late write must not have been sent", buf, err)
+	}
+}
+
+func TestRawWriteConnCloseEndsBlockedWrite(t *testing.T) {
+	server, _ := listenerPair(t)
+	done := make(chan error, 1)
+	go func() {
+		big := make([]byte, 64<<20) // far more than the socket buffers: blocks, as nobody reads
+		_, err := server.Write(big)
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if err := server.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a write cut by Close reported no error")
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("Close did not end the blocked write")
+	}
+	if _, err := server.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Write after Close = %v, want net.ErrClosed", err)
+	}
+}

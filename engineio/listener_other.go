@@ -1,0 +1,8 @@
+//go:build !linux
+
+package engineio
+
+import "net"
+
+// Listener returns ln as it is: the raw writes it adds on Linux are Linux-only.
+func Listener(ln net.Listener) net.Listener { return ln }
