@@ -9,7 +9,7 @@ import (
 )
 
 // Listener returns ln with the TCP connections it accepts writing through one raw, non-blocking
-// write(2) first (see rawwrite_linux.go), and through the connection's usual, blocking path only
+// write(2) first (see rawsyscall_linux.go), and through the connection's usual, blocking path only
 // for what the socket does not take at once. Serve the server over it with [http.Server.Serve]:
 // it makes every long-polling response, and any other HTTP response, cheaper to send. Every
 // other method is the *net.TCPConn's own, and connections of other types pass through as they

@@ -2,7 +2,9 @@ package engineio
 
 import (
 	"net"
+	"os"
 	"sync"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -11,9 +13,17 @@ import (
 // starts a reader goroutine for a connection only when it turns readable: an idle connection
 // costs no goroutine stack. Each connection is registered one-shot, so that at most one reader
 // runs for it; the reader re-arms it once the socket is drained. It is safe for concurrent use.
+//
+// The loop does not block in epoll_wait: the epoll set is itself a descriptor that turns
+// readable when a connection does, and the runtime's network poller watches it, so the loop's
+// goroutine parks like any network read. A goroutine blocked in the system call held the
+// process's P until sysmon took it back (tens of microseconds, with a thread switch), each time
+// the loop went back to waiting.
 type poller struct {
 	epfd int
-	wake int // an eventfd that ends the loop
+	ep   syscall.RawConn // the epoll set in the runtime's poller; nil: the loop blocks in epoll_wait
+	file *os.File        // owns epfd when ep is set
+	wake int             // an eventfd that ends the loop
 
 	mu    sync.Mutex
 	conns map[int]*wsConn // by file descriptor
@@ -37,6 +47,14 @@ func newPoller() (*poller, error) {
 		return nil, err
 	}
 	p := &poller{epfd: epfd, wake: wake, conns: make(map[int]*wsConn), done: make(chan struct{})}
+	if unix.SetNonblock(epfd, true) == nil {
+		// os.NewFile registers a non-blocking descriptor with the runtime's poller; if that
+		// fails, RawConn.Read reports it at once and the loop falls back to blocking.
+		p.file = os.NewFile(uintptr(epfd), "engineio-epoll")
+		if rc, err := p.file.SyscallConn(); err == nil {
+			p.ep = rc
+		}
+	}
 	go p.loop()
 	return p, nil
 }
@@ -88,7 +106,7 @@ func (p *poller) loop() {
 	defer close(p.done)
 	events := make([]unix.EpollEvent, 256)
 	for {
-		n, err := unix.EpollWait(p.epfd, events, -1)
+		n, err := p.wait(events)
 		if err == unix.EINTR {
 			continue
 		}
@@ -110,21 +128,53 @@ func (p *poller) loop() {
 	}
 }
 
+// wait returns the next ready events, parking in the runtime's poller until there are some.
+func (p *poller) wait(events []unix.EpollEvent) (int, error) {
+	if p.ep != nil {
+		var n int
+		var werr error
+		err := p.ep.Read(func(uintptr) bool {
+			n, werr = epollWaitNow(p.epfd, events)
+			return n > 0 || (werr != nil && werr != unix.EINTR)
+		})
+		if err == nil {
+			return n, werr
+		}
+		p.ep = nil // not pollable after all: block in the system call from now on
+	}
+	return unix.EpollWait(p.epfd, events, -1)
+}
+
 // close ends the loop and releases the epoll set. Connections still registered are left to
 // their owners, who close them.
 func (p *poller) close() {
 	p.once.Do(func() {
 		_, _ = unix.Write(p.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0})
 		<-p.done
-		_ = unix.Close(p.epfd)
+		if p.file != nil {
+			_ = p.file.Close() // closes epfd and leaves the runtime's poller
+		} else {
+			_ = unix.Close(p.epfd)
+		}
 		_ = unix.Close(p.wake)
 	})
+}
+
+// readNow reads what the socket holds now, without blocking, in one raw system call (see
+// rawsyscall_linux.go), under the same guard against a reused descriptor as tryWritev.
+func (c *wsConn) readNow(buf []byte) (int, error) {
+	c.fdMu.Lock()
+	defer c.fdMu.Unlock()
+	if c.fdClosed {
+		return 0, net.ErrClosed
+	}
+	return rawRead(c.fd, buf)
 }
 
 // tryWritev writes as much of frames as the socket takes now, without blocking, in one system
 // call. It writes the descriptor directly rather than through RawConn.Write: a broadcast makes one
 // such write per client, and the runtime's poller bookkeeping and the closure it takes were a
-// measurable share of the server's own CPU there (and see rawwrite_linux.go). fdMu keeps close from reusing the number
+// measurable share of the server's own CPU there (and see rawsyscall_linux.go). fdMu keeps close from reusing the number
 // mid-write; blocking writes (the flush goroutine) still go through the net.Conn.
 func (c *wsConn) tryWritev(frames [][]byte) (int, error) {
 	if c.raw == nil || c.fd < 0 {

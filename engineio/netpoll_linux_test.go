@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -85,5 +87,36 @@ func TestTryWritevLeavesTheRestWhenFull(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("tryWritev blocked on a full socket")
+	}
+}
+
+// TestPollerParksInTheRuntimePoller: the loop's goroutine waits as a network read does ("IO
+// wait"), not in a blocking epoll_wait that holds the process's P, and still ends on close.
+func TestPollerParksInTheRuntimePoller(t *testing.T) {
+	p, err := newPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ep == nil {
+		t.Fatal("the epoll set is not in the runtime's poller")
+	}
+	var state string
+	waitFor(t, "the poller's goroutine to wait", func() bool {
+		buf := make([]byte, 1<<20)
+		dump := string(buf[:runtime.Stack(buf, true)])
+		for _, g := range strings.Split(dump, "\n\n") {
+			if strings.Contains(g, "engineio.(*poller).loop") {
+				state = strings.SplitN(g, "\n", 2)[0]
+				return strings.Contains(state, "[IO wait")
+			}
+		}
+		return false
+	})
+	done := make(chan struct{})
+	go func() { p.close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(waitLimit):
+		t.Fatalf("close did not end the loop (%s)", state)
 	}
 }

@@ -14,5 +14,8 @@ func (p *poller) rearm(*wsConn)     {}
 func (p *poller) remove(*wsConn)    {}
 func (p *poller) close()            {}
 
+// readNow is never called here: without a poller, nothing calls readReady.
+func (c *wsConn) readNow([]byte) (int, error) { return 0, errors.New("engineio: no poller") }
+
 // tryWritev writes nothing here: the session's flush goroutine writes, blocking.
 func (c *wsConn) tryWritev([][]byte) (int, error) { return 0, nil }

@@ -141,15 +141,7 @@ func (c *wsConn) readReady() {
 	defer readBufPool.Put(bp)
 	buf := *bp
 	for {
-		var n int
-		var rerr error
-		err := c.raw.Read(func(fd uintptr) bool {
-			n, rerr = syscall.Read(int(fd), buf)
-			return true // never park: an empty socket goes back to the poller
-		})
-		if err == nil {
-			err = rerr
-		}
+		n, err := c.readNow(buf)
 		switch {
 		case err == syscall.EAGAIN || err == syscall.EINTR:
 			if err == syscall.EINTR {
