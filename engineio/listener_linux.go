@@ -1,24 +1,24 @@
 package engineio
 
 import (
+	"io"
 	"net"
-	"sync"
-	"sync/atomic"
+	"os"
 	"syscall"
-	"time"
 )
 
-// Listener returns ln with the TCP connections it accepts writing through one raw, non-blocking
-// write(2) first (see rawsyscall_linux.go), and through the connection's usual, blocking path only
-// for what the socket does not take at once. Serve the server over it with [http.Server.Serve]:
-// it makes every long-polling response, and any other HTTP response, cheaper to send. Every
-// other method is the *net.TCPConn's own, and connections of other types pass through as they
-// are.
-func Listener(ln net.Listener) net.Listener { return rawWriteListener{ln} }
+// Listener returns ln with the TCP connections it accepts reading and writing through raw,
+// non-blocking system calls (see rawsyscall_linux.go) inside the connection's own RawConn: the
+// runtime's poller still parks a read or write that has to wait, honours deadlines and ends
+// them on Close, but no call marks the P as in a system call. Serve the server over it with
+// [http.Server.Serve]: it makes every long-polling request and response, and any other HTTP
+// exchange, cheaper. Every other method is the *net.TCPConn's own, and connections of other
+// types pass through as they are.
+func Listener(ln net.Listener) net.Listener { return rawListener{ln} }
 
-type rawWriteListener struct{ net.Listener }
+type rawListener struct{ net.Listener }
 
-func (l rawWriteListener) Accept() (net.Conn, error) {
+func (l rawListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return c, err
@@ -31,73 +31,74 @@ func (l rawWriteListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return c, nil
 	}
-	fd := -1
-	if err := rc.Control(func(f uintptr) { fd = int(f) }); err != nil || fd < 0 {
-		return c, nil
-	}
-	return &rawWriteConn{TCPConn: tc, fd: fd}, nil
+	return &rawTCPConn{TCPConn: tc, rc: rc}, nil
 }
 
-// rawWriteConn is a TCP connection whose writes try the descriptor directly first.
-type rawWriteConn struct {
+// rawTCPConn is a TCP connection whose reads and writes make raw system calls.
+type rawTCPConn struct {
 	*net.TCPConn
-	fd int
-
-	// writeMu makes each Write whole on the wire, as net.Conn promises to concurrent writers,
-	// across the raw write and the blocking rest.
-	writeMu sync.Mutex
-	// fdMu is held across a raw write and by Close, so that a closed descriptor number, which
-	// the kernel may already have given to another connection, is never written. Close does
-	// not wait for writeMu: it is what ends a blocked write.
-	fdMu   sync.Mutex
-	closed bool
-	// writeDeadline is the write deadline in Unix nanoseconds (0: none); past it, writes take
-	// the usual path, which reports the timeout.
-	writeDeadline atomic.Int64
+	rc syscall.RawConn
 }
 
-func (c *rawWriteConn) Write(p []byte) (int, error) {
-	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
-	n := 0
-	if dl := c.writeDeadline.Load(); dl == 0 || time.Now().UnixNano() < dl {
-		c.fdMu.Lock()
-		if !c.closed {
-			n, _ = rawWrite(c.fd, p) // on any error, the usual path below retries and reports it
-		}
-		c.fdMu.Unlock()
-		if n == len(p) {
-			return n, nil
-		}
+func (c *rawTCPConn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
 	}
-	m, err := c.TCPConn.Write(p[n:])
-	return n + m, err
-}
-
-func (c *rawWriteConn) Close() error {
-	c.fdMu.Lock()
-	c.closed = true
-	c.fdMu.Unlock()
-	return c.TCPConn.Close()
-}
-
-func (c *rawWriteConn) SetDeadline(t time.Time) error {
-	c.writeDeadline.Store(unixNanoOrZero(t))
-	return c.TCPConn.SetDeadline(t)
-}
-
-func (c *rawWriteConn) SetWriteDeadline(t time.Time) error {
-	c.writeDeadline.Store(unixNanoOrZero(t))
-	return c.TCPConn.SetWriteDeadline(t)
-}
-
-// unixNanoOrZero is t in Unix nanoseconds, or 0 (no deadline) for the zero time and for times
-// past what UnixNano can hold (the year 2262).
-func unixNanoOrZero(t time.Time) int64 {
-	if t.IsZero() || t.Year() >= 2262 {
-		return 0
+	var n int
+	var rerr error
+	err := c.rc.Read(func(fd uintptr) bool {
+		for {
+			n, rerr = rawRead(int(fd), p)
+			switch rerr {
+			case syscall.EINTR:
+				continue
+			case syscall.EAGAIN:
+				return false // park until readable
+			}
+			return true
+		}
+	})
+	switch {
+	case err != nil:
+		return 0, c.opError("read", err)
+	case rerr != nil:
+		return 0, c.opError("read", os.NewSyscallError("read", rerr))
+	case n == 0:
+		return 0, io.EOF
 	}
-	return t.UnixNano()
+	return n, nil
 }
 
-var _ syscall.Conn = (*rawWriteConn)(nil) // the WebSocket transport finds the descriptor through it
+func (c *rawTCPConn) Write(p []byte) (int, error) {
+	var n int
+	var werr error
+	err := c.rc.Write(func(fd uintptr) bool {
+		for n < len(p) {
+			m, err := rawWrite(int(fd), p[n:])
+			switch err {
+			case nil:
+				n += m
+			case syscall.EINTR:
+			case syscall.EAGAIN:
+				return false // park until writable; the runtime's write lock keeps this write whole
+			default:
+				werr = err
+				return true
+			}
+		}
+		return true
+	})
+	switch {
+	case err != nil:
+		return n, c.opError("write", err)
+	case werr != nil:
+		return n, c.opError("write", os.NewSyscallError("write", werr))
+	}
+	return n, nil
+}
+
+// opError wraps err as net.TCPConn's own methods do, so that callers' checks (a timeout, a
+// closed connection) see the same errors.
+func (c *rawTCPConn) opError(op string, err error) error {
+	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+}

@@ -43,10 +43,10 @@ func listenerPair(t *testing.T) (server net.Conn, client *net.TCPConn) {
 	return server, client
 }
 
-func TestListenerAcceptsRawWriteConns(t *testing.T) {
+func TestListenerAcceptsRawTCPConns(t *testing.T) {
 	server, client := listenerPair(t)
-	if _, ok := server.(*rawWriteConn); !ok {
-		t.Fatalf("accepted %T, want *rawWriteConn", server)
+	if _, ok := server.(*rawTCPConn); !ok {
+		t.Fatalf("accepted %T, want *rawTCPConn", server)
 	}
 	if n, err := server.Write([]byte("hello")); n != 5 || err != nil {
 		t.Fatalf("Write = %d, %v", n, err)
@@ -55,11 +55,60 @@ func TestListenerAcceptsRawWriteConns(t *testing.T) {
 	if _, err := io.ReadFull(client, buf); err != nil || string(buf) != "hello" {
 		t.Fatalf("read %q, %v", buf, err)
 	}
+	if _, err := client.Write([]byte("world")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(server, buf); err != nil || string(buf) != "world" {
+		t.Fatalf("server read %q, %v", buf, err)
+	}
+	client.Close()
+	if n, err := server.Read(buf); n != 0 || err != io.EOF {
+		t.Fatalf("Read after the peer closed = %d, %v; want io.EOF", n, err)
+	}
+}
+
+// A read waits for data, and ends with a timeout at its deadline and with net.ErrClosed on Close.
+func TestRawTCPConnReadWaitsAndEnds(t *testing.T) {
+	server, client := listenerPair(t)
+	buf := make([]byte, 8)
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		_, _ = client.Write([]byte("late"))
+	}()
+	if n, err := server.Read(buf); err != nil || string(buf[:n]) != "late" {
+		t.Fatalf("Read = %q, %v", buf[:n], err)
+	}
+	if err := server.SetReadDeadline(time.Now().Add(20 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := server.Read(buf)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read past the deadline = %v, want a timeout", err)
+	}
+	if err := server.SetReadDeadline(time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := server.Read(buf)
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	server.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("Read cut by Close = %v, want net.ErrClosed", err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("Close did not end the blocked read")
+	}
 }
 
 // Concurrent writes must each arrive whole while the reader drains the socket: a raw write may
 // take part of one, the blocking path the rest, and no other write may land in between.
-func TestRawWriteConnKeepsConcurrentWritesWhole(t *testing.T) {
+func TestRawTCPConnKeepsConcurrentWritesWhole(t *testing.T) {
 	server, client := listenerPair(t)
 	const writers, perWriter, block = 4, 4, 4 << 20
 	var wg sync.WaitGroup
@@ -95,7 +144,7 @@ func TestRawWriteConnKeepsConcurrentWritesWhole(t *testing.T) {
 	}
 }
 
-func TestRawWriteConnHonoursWriteDeadline(t *testing.T) {
+func TestRawTCPConnHonoursWriteDeadline(t *testing.T) {
 	server, client := listenerPair(t)
 	if err := server.SetWriteDeadline(time.Now().Add(-time.Second)); err != nil {
 		t.Fatal(err)
@@ -116,7 +165,7 @@ func TestRawWriteConnHonoursWriteDeadline(t *testing.T) {
 	}
 }
 
-func TestRawWriteConnCloseEndsBlockedWrite(t *testing.T) {
+func TestRawTCPConnCloseEndsBlockedWrite(t *testing.T) {
 	server, _ := listenerPair(t)
 	done := make(chan error, 1)
 	go func() {
