@@ -94,9 +94,9 @@ func (s *broadcastSet) close(c *conn) {
 func (s *broadcastSet) sendLocked(frame []byte) int {
 	sent := 0
 	for i := 0; i < len(s.fds); {
-		n, err := unix.Write(s.fds[i], frame)
+		n, err := rawWrite(s.fds[i], frame)
 		for err == unix.EINTR { // nothing was written: the one write is still to do
-			n, err = unix.Write(s.fds[i], frame)
+			n, err = rawWrite(s.fds[i], frame)
 		}
 		if n == len(frame) {
 			sent++
