@@ -171,11 +171,12 @@ func (c *wsConn) readNow(buf []byte) (int, error) {
 	return rawRead(c.fd, buf)
 }
 
-// tryWritev writes as much of frames as the socket takes now, without blocking, in one system
-// call. It writes the descriptor directly rather than through RawConn.Write: a broadcast makes one
-// such write per client, and the runtime's poller bookkeeping and the closure it takes were a
-// measurable share of the server's own CPU there (and see rawsyscall_linux.go). fdMu keeps close from reusing the number
-// mid-write; blocking writes (the flush goroutine) still go through the net.Conn.
+// tryWritev writes as much of frames as the socket takes now, without blocking, in one raw
+// system call (see rawsyscall_linux.go). It writes the descriptor directly rather than through
+// RawConn.Write: a broadcast makes one such write per client, and the runtime's poller
+// bookkeeping and the closure it takes were a measurable share of the server's own CPU there.
+// fdMu keeps close from reusing the number mid-write; blocking writes (the flush goroutine)
+// still go through the net.Conn.
 func (c *wsConn) tryWritev(frames [][]byte) (int, error) {
 	if c.raw == nil || c.fd < 0 {
 		return 0, nil
