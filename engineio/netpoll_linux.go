@@ -178,7 +178,7 @@ func (c *wsConn) readNow(buf []byte) (int, error) {
 // fdMu keeps close from reusing the number mid-write; blocking writes (the flush goroutine)
 // still go through the net.Conn.
 func (c *wsConn) tryWritev(frames [][]byte) (int, error) {
-	if c.raw == nil || c.fd < 0 {
+	if c.fd < 0 {
 		return 0, nil
 	}
 	c.fdMu.Lock()

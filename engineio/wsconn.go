@@ -19,9 +19,8 @@ import (
 // arrive; writes are first tried without blocking, from the sender's goroutine, and only a
 // client that is not keeping up gets a flush goroutine (see Session.kickLocked).
 type wsConn struct {
-	nc  net.Conn
-	raw syscall.RawConn // nil when nc offers none: then reads and writes block, as usual
-	fd  int
+	nc net.Conn
+	fd int // the descriptor, or -1 when nc offers none: then reads and writes block, as usual
 
 	maxPayload int
 	// handle receives each complete message (text or binary) and reports whether to go on.
@@ -96,7 +95,6 @@ func newWSConn(nc net.Conn, maxPayload int, p *poller) *wsConn {
 	c := &wsConn{nc: nc, maxPayload: maxPayload, fd: -1, poller: p}
 	if sc, ok := nc.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
-			c.raw = raw
 			_ = raw.Control(func(fd uintptr) { c.fd = int(fd) })
 		}
 	}
@@ -109,7 +107,7 @@ func (c *wsConn) start(early []byte) {
 	if len(early) > 0 && !c.process(early) {
 		return
 	}
-	if c.poller != nil && c.raw != nil && c.fd >= 0 {
+	if c.poller != nil && c.fd >= 0 {
 		if err := c.poller.add(c); err == nil {
 			return
 		}
