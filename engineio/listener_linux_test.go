@@ -11,40 +11,8 @@ import (
 	"time"
 )
 
-// listenerPair returns both ends of a loopback TCP connection, the server's accepted through
-// Listener.
-func listenerPair(t *testing.T) (server net.Conn, client *net.TCPConn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wl := Listener(ln)
-	defer wl.Close()
-	dialed := make(chan *net.TCPConn, 1)
-	go func() {
-		c, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Error(err)
-			dialed <- nil
-			return
-		}
-		dialed <- c.(*net.TCPConn)
-	}()
-	server, err = wl.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	client = <-dialed
-	if client == nil {
-		t.FailNow()
-	}
-	t.Cleanup(func() { server.Close(); client.Close() })
-	return server, client
-}
-
 func TestListenerAcceptsRawTCPConns(t *testing.T) {
-	server, client := listenerPair(t)
+	server, client := tcpPair(t, Listener)
 	if _, ok := server.(*rawTCPConn); !ok {
 		t.Fatalf("accepted %T, want *rawTCPConn", server)
 	}
@@ -69,7 +37,7 @@ func TestListenerAcceptsRawTCPConns(t *testing.T) {
 
 // A read waits for data, and ends with a timeout at its deadline and with net.ErrClosed on Close.
 func TestRawTCPConnReadWaitsAndEnds(t *testing.T) {
-	server, client := listenerPair(t)
+	server, client := tcpPair(t, Listener)
 	buf := make([]byte, 8)
 	go func() {
 		time.Sleep(20 * time.Millisecond)
@@ -109,7 +77,7 @@ func TestRawTCPConnReadWaitsAndEnds(t *testing.T) {
 // Concurrent writes must each arrive whole while the reader drains the socket: a raw write may
 // take part of one, the blocking path the rest, and no other write may land in between.
 func TestRawTCPConnKeepsConcurrentWritesWhole(t *testing.T) {
-	server, client := listenerPair(t)
+	server, client := tcpPair(t, Listener)
 	const writers, perWriter, block = 4, 4, 4 << 20
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
@@ -145,7 +113,7 @@ func TestRawTCPConnKeepsConcurrentWritesWhole(t *testing.T) {
 }
 
 func TestRawTCPConnHonoursWriteDeadline(t *testing.T) {
-	server, client := listenerPair(t)
+	server, client := tcpPair(t, Listener)
 	if err := server.SetWriteDeadline(time.Now().Add(-time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +134,7 @@ func TestRawTCPConnHonoursWriteDeadline(t *testing.T) {
 }
 
 func TestRawTCPConnCloseEndsBlockedWrite(t *testing.T) {
-	server, _ := listenerPair(t)
+	server, _ := tcpPair(t, Listener)
 	done := make(chan error, 1)
 	go func() {
 		big := make([]byte, 64<<20) // far more than the socket buffers: blocks, as nobody reads

@@ -10,12 +10,16 @@ import (
 	"time"
 )
 
-// tcpPair returns both ends of a loopback TCP connection.
-func tcpPair(t *testing.T) (server, client net.Conn) {
+// tcpPair returns both ends of a loopback TCP connection, the server's accepted through
+// wrap(listener) when wrap is not nil.
+func tcpPair(t *testing.T, wrap func(net.Listener) net.Listener) (server, client net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if wrap != nil {
+		ln = wrap(ln)
 	}
 	defer ln.Close()
 	accepted := make(chan net.Conn, 1)
@@ -39,7 +43,7 @@ func tcpPair(t *testing.T) (server, client net.Conn) {
 // frame or several, and nothing is written once the connection is closed, when the descriptor's
 // number may already be another connection's.
 func TestTryWritevWritesDirectly(t *testing.T) {
-	server, client := tcpPair(t)
+	server, client := tcpPair(t, nil)
 	c := newWSConn(server, 1<<20, nil)
 	if c.fd < 0 {
 		t.Fatal("no descriptor for a TCP connection")
@@ -65,7 +69,7 @@ func TestTryWritevWritesDirectly(t *testing.T) {
 // TestTryWritevLeavesTheRestWhenFull: on a socket that takes no more, the write returns what it
 // took without blocking, and no error: the rest is the flush goroutine's.
 func TestTryWritevLeavesTheRestWhenFull(t *testing.T) {
-	server, _ := tcpPair(t) // the client never reads
+	server, _ := tcpPair(t, nil) // the client never reads
 	c := newWSConn(server, 1<<20, nil)
 	chunk := make([]byte, 64<<10)
 	done := make(chan struct{})
