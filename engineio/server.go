@@ -73,7 +73,7 @@ func (srv *Server) Count() int { return int(srv.count.Load()) }
 // ServeHTTP answers the Engine.IO requests: the handshake, long-polling GETs and POSTs, and
 // WebSocket connections (new ones and upgrades).
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	q := parseParams(r.URL.RawQuery)
 	if !srv.originAllowed(r) {
 		errForbidden.write(w)
 		return
@@ -83,11 +83,11 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	if q.Get("EIO") != "4" {
+	if q.eio != "4" {
 		errUnsupportedVersion.write(w)
 		return
 	}
-	transport := q.Get("transport")
+	transport := q.transport
 	if transport != "polling" && transport != "websocket" {
 		errTransportUnknown.write(w)
 		return
@@ -101,7 +101,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		errBadRequest.write(w)
 		return
 	}
-	sid := q.Get("sid")
+	sid := q.sid
 	if sid == "" {
 		if transport == "polling" && r.Method != http.MethodGet {
 			errBadHandshakeMethod.write(w)
