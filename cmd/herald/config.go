@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/herald-chat/herald/internal/gcheadroom"
 )
 
 // config is the chat server's configuration: each setting comes from its flag, else its
@@ -21,6 +23,8 @@ type config struct {
 	AllowedOrigins     []string
 	SecureCookies      bool
 	LogLevel           string
+	// GCHeadroom is how far the heap may grow between garbage collections at least (bytes).
+	GCHeadroom uint64
 	// secretGenerated reports that SessionSecret was made up at start-up (dev only).
 	secretGenerated bool
 }
@@ -39,6 +43,10 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if err != nil {
 		return c, fmt.Errorf("PORT: %w", err)
 	}
+	headroomMB, err := strconv.ParseUint(env("GC_HEADROOM_MB", strconv.Itoa(gcheadroom.DefaultHeadroom>>20)), 10, 32)
+	if err != nil {
+		return c, fmt.Errorf("GC_HEADROOM_MB: %w", err)
+	}
 	var origins string
 	fs.IntVar(&c.Port, "port", port, "HTTP port (env PORT)")
 	fs.StringVar(&c.SessionSecret, "session-secret", env("SESSION_SECRET", ""), "secret that signs CSRF cookies, at least 16 bytes (env SESSION_SECRET; generated when unset)")
@@ -49,9 +57,11 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&origins, "allowed-origins", env("ALLOWED_ORIGINS", ""), "comma-separated origins allowed to open sockets and post forms besides the server's own (env ALLOWED_ORIGINS)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", env("SECURE_COOKIES", "") == "true", "mark cookies Secure even without TLS, behind a TLS proxy (env SECURE_COOKIES=true)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env LOG_LEVEL)")
+	fs.Uint64Var(&headroomMB, "gc-headroom-mb", headroomMB, "MiB the heap may grow between garbage collections at least: fewer collections while the live heap is small, for that much memory; 0 leaves GOGC alone (env GC_HEADROOM_MB)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	c.GCHeadroom = headroomMB << 20
 	for o := range strings.SplitSeq(origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.AllowedOrigins = append(c.AllowedOrigins, o)

@@ -13,6 +13,7 @@ import (
 	"github.com/herald-chat/herald/engineio"
 	"github.com/herald-chat/herald/internal/auth"
 	"github.com/herald-chat/herald/internal/chat"
+	"github.com/herald-chat/herald/internal/gcheadroom"
 	"github.com/herald-chat/herald/internal/metrics"
 	"github.com/herald-chat/herald/internal/store/sqlite"
 	webpages "github.com/herald-chat/herald/internal/web"
@@ -91,6 +92,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	if cfg.secretGenerated {
 		log.Warn("SESSION_SECRET is not set: using a random one, so sign-in forms open before a restart will fail after it; set SESSION_SECRET in production")
 	}
+	defer gcheadroom.Keep(cfg.GCHeadroom)()
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err

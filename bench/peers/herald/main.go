@@ -18,6 +18,7 @@ import (
 
 	"github.com/herald-chat/herald/bench/internal/heraldpeer"
 	"github.com/herald-chat/herald/engineio"
+	"github.com/herald-chat/herald/internal/gcheadroom"
 	"github.com/herald-chat/herald/socketio"
 )
 
@@ -37,6 +38,8 @@ func main() {
 	log.SetFlags(0)
 	log.SetPrefix("herald-peer: ")
 	port := envInt("BENCH_PORT", 3000)
+	// The collector headroom the herald binary keeps by default (BENCH_GC_HEADROOM_MB=0: none).
+	defer gcheadroom.Keep(uint64(envInt("BENCH_GC_HEADROOM_MB", gcheadroom.DefaultHeadroom>>20)) << 20)()
 	peer, err := heraldpeer.New(os.Getenv("BENCH_MODE"), socketio.Config{
 		Engine: engineio.Config{
 			PingInterval: time.Duration(envInt("BENCH_PING_INTERVAL_MS", 25000)) * time.Millisecond,
