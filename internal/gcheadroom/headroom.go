@@ -24,8 +24,11 @@ import (
 // much memory for rarer collections.
 const DefaultHeadroom = 64 << 20
 
-// maxPercent bounds GOGC while the live heap is tiny (at start-up).
-const maxPercent = 100_000
+// minLive is the smallest live heap the arithmetic assumes: the runtime's own minimum heap goal
+// (4 MiB at GOGC=100) grows with GOGC, so a GOGC computed for a tinier heap (or for none, before
+// the first collection, when the live heap reads 0) would put the first goal far past the
+// headroom: 0 bytes live once gave GOGC the cap and a first goal of gigabytes.
+const minLive = 4 << 20
 
 // Keep makes the collector leave at least headroom bytes of allocation between collections,
 // never setting GOGC below the process's own setting; it does nothing when headroom is 0 or the
@@ -100,14 +103,11 @@ func (t *tuner) stop() {
 	debug.SetGCPercent(t.base)
 }
 
-// percentFor is the GOGC that lets a heap of live bytes grow by headroom before the next
-// collection, at least base and at most maxPercent.
+// percentFor is the GOGC that lets a heap of live bytes (minLive at least) grow by headroom before
+// the next collection, and at least base.
 func percentFor(live, headroom uint64, base int) int {
-	if live == 0 {
-		return maxPercent
-	}
-	p := math.Ceil(float64(headroom) * 100 / float64(live))
-	return max(base, int(min(p, maxPercent)))
+	p := math.Ceil(float64(headroom) * 100 / float64(max(live, minLive)))
+	return max(base, int(min(p, math.MaxInt32)))
 }
 
 // liveHeap is the heap the last collection found live, in bytes.

@@ -3,6 +3,7 @@ package gcheadroom
 import (
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 	"time"
 )
@@ -95,11 +96,36 @@ func TestPercentFor(t *testing.T) {
 		{live: 64 << 20, headroom: 64 << 20, base: 100, want: 100},
 		{live: 1 << 30, headroom: 64 << 20, base: 100, want: 100},
 		{live: 16 << 20, headroom: 64 << 20, base: 800, want: 800},
-		{live: 0, headroom: 64 << 20, base: 100, want: maxPercent},
-		{live: 1, headroom: 64 << 20, base: 100, want: maxPercent},
+		{live: 0, headroom: 64 << 20, base: 100, want: 1600},
+		{live: 1, headroom: 64 << 20, base: 100, want: 1600},
+		{live: 4 << 20, headroom: 64 << 20, base: 100, want: 1600},
 	} {
 		if got := percentFor(c.live, c.headroom, c.base); got != c.want {
 			t.Errorf("percentFor(%d, %d, %d) = %d, want %d", c.live, c.headroom, c.base, got, c.want)
 		}
 	}
+}
+
+// TestKeepBoundsTheGoal: whatever GOGC it sets, the heap goal the runtime derives from it stays
+// near the live heap plus the headroom, including with a live heap under the runtime's minimum
+// (the runtime's minimum goal grows with GOGC: a GOGC computed for a live heap of almost nothing
+// once set a first goal of gigabytes).
+func TestKeepBoundsTheGoal(t *testing.T) {
+	const headroom = 64 << 20
+	runtime.GC() // the test binary's live heap: well under 4 MiB
+	stop := Keep(headroom)
+	defer stop()
+	waitForPercent(t, func(p int) bool { return p > 100 })
+	runtime.GC()
+	time.Sleep(time.Millisecond)
+	live, goal := liveHeap(), heapGoal()
+	if limit := live + headroom + headroom/4; goal > limit {
+		t.Errorf("heap goal %d MiB with %d MiB live and %d MiB headroom (GOGC %d)", goal>>20, live>>20, headroom>>20, gcPercent())
+	}
+}
+
+func heapGoal() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
