@@ -64,6 +64,8 @@ conformance: build
 FUZZTIME ?= 10m
 fuzz:
 	$(GO) test ./engineio -run '^$$' -fuzz FuzzDecodePayload -fuzztime $(FUZZTIME)
+	$(GO) test ./engineio -run '^$$' -fuzz FuzzWebSocketFrames -fuzztime $(FUZZTIME)
+	$(GO) test ./engineio -run '^$$' -fuzz FuzzParseParams -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio -run '^$$' -fuzz FuzzDecodeText -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio -run '^$$' -fuzz FuzzDecodeBinarySequence -fuzztime $(FUZZTIME)
 
