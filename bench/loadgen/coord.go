@@ -277,6 +277,7 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 			StartAt:     startAt,
 			DialTimeout: o.dialTimeout.Seconds(),
 			Client:      o.client,
+			Spin:        o.spin.Seconds(),
 		}
 		if srcIPs > 0 {
 			cfg.LocalIP = fmt.Sprintf("127.0.0.%d", 2+i%srcIPs%250)

@@ -103,6 +103,17 @@ func TestFanoutGoroutineClient(t *testing.T) {
 	checkFanout(t, run(t, o))
 }
 
+// TestFanoutSpinningLoops: loops that poll without sleeping for a while after each event still
+// deliver everything, over WebSocket and long-polling.
+func TestFanoutSpinningLoops(t *testing.T) {
+	t.Parallel()
+	for _, scenario := range []string{result.ScenarioFanout, result.ScenarioPolling} {
+		o := baseOptions(startPeer(t, "none", 0), scenario)
+		o.spin = 20 * time.Millisecond
+		checkFanout(t, run(t, o))
+	}
+}
+
 func TestFanoutPolling(t *testing.T) {
 	t.Parallel()
 	r := run(t, baseOptions(startPeer(t, "none", 0), result.ScenarioPolling))

@@ -56,6 +56,7 @@ type options struct {
 	client       string
 	senders      int
 	cookies      string
+	spin         time.Duration
 }
 
 func main() {
@@ -82,6 +83,7 @@ func main() {
 	flag.DurationVar(&o.dialTimeout, "dial-timeout", 15*time.Second, "bound on one client's handshake")
 	flag.BoolVar(&o.jsonOut, "json", false, "print the result as JSON on stdout")
 	flag.StringVar(&o.outFile, "out", "", "also write the JSON result to this file")
+	flag.DurationVar(&o.spin, "spin", 0, "epoll clients: after an event, keep polling without sleeping for this long, so the server does not pay to wake the load generator (as it never does for remote clients); 0 = sleep at once")
 	flag.DurationVar(&o.pingInterval, "ping-interval", 0, "the server's pingInterval, for the record only (the server is configured separately)")
 	flag.Parse()
 

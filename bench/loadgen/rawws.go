@@ -342,6 +342,11 @@ type loop struct {
 	// lag records, per read that had a kernel receive time, how long the data waited in the
 	// socket before this loop read it: the load generator's own delay. May be nil.
 	lag *result.Histogram
+	// spin is how long after its last event the loop polls without sleeping. On loopback a
+	// write to a client whose loop sleeps in epoll_wait makes the server's core wake it (an
+	// inter-processor interrupt, costly in a VM), which a server with remote clients never pays;
+	// a loop that has just had events keeps polling instead. 0: it sleeps at once.
+	spin time.Duration
 }
 
 func newLoop() (*loop, error) {
@@ -380,8 +385,16 @@ func (l *loop) add(c *rawConn, h handler, alive *atomic.Bool) error {
 func (l *loop) run(ctx context.Context) {
 	defer l.closeAll()
 	events := make([]syscall.EpollEvent, 512)
+	var lastEvent time.Time
 	for ctx.Err() == nil {
-		n, err := syscall.EpollWait(l.epfd, events, 50)
+		timeout := 50 // ms
+		if l.spin > 0 && time.Since(lastEvent) < l.spin {
+			timeout = 0
+		}
+		n, err := syscall.EpollWait(l.epfd, events, timeout)
+		if n > 0 && l.spin > 0 {
+			lastEvent = time.Now()
+		}
 		if err != nil {
 			if err == syscall.EINTR {
 				continue

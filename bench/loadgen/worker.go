@@ -51,6 +51,9 @@ type workerConfig struct {
 	// receive paths of rawws.go and rawpoll.go) or "goroutine"
 	// (coder/websocket or net/http, one goroutine per client; a cross-check).
 	Client string `json:"client"`
+	// Spin is how long, in seconds, an epoll loop keeps polling after an event before it sleeps
+	// in epoll_wait again (see loop.spin).
+	Spin float64 `json:"spin,omitempty"`
 	// Offset is the index of the worker's first client among all the
 	// run's clients.
 	Offset int `json:"offset"`
@@ -289,6 +292,7 @@ func (w *worker) connectAll(ctx context.Context, hc *http.Client, wg *sync.WaitG
 				return workerMsg{Type: "connected", Errors: len(w.clients), ErrSample: err.Error()}
 			}
 			l.lag = w.readLag
+			l.spin = time.Duration(cfg.Spin * float64(time.Second))
 			loops = append(loops, l)
 			wg.Go(func() { l.run(ctx) })
 		}
