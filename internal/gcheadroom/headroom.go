@@ -68,28 +68,27 @@ func (t *tuner) arm() {
 
 // afterGC runs after each collection: it adjusts GOGC and arms itself again, unless stopped.
 func (t *tuner) afterGC() {
-	t.mu.Lock()
-	stopped := t.stopped
-	t.mu.Unlock()
-	if stopped {
-		return
+	if t.adjust() {
+		t.arm()
 	}
-	t.adjust()
-	t.arm()
 }
 
 // adjust sets GOGC to the smallest value that gives the live heap the headroom, or the base if
-// that is more. It leaves GOGC alone for changes under an eighth, so that a steady heap does not
-// reset the collector's pacing after every cycle.
-func (t *tuner) adjust() {
+// that is more, and reports whether the tuner is still running. It leaves GOGC alone for
+// changes under an eighth, so that a steady heap does not reset the collector's pacing after
+// every cycle.
+func (t *tuner) adjust() bool {
 	want := percentFor(liveHeap(), t.headroom, t.base)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.stopped || abs(want-t.current) <= t.current/8 {
-		return
+	if t.stopped {
+		return false
 	}
-	t.current = want
-	debug.SetGCPercent(want)
+	if abs(want-t.current) > t.current/8 {
+		t.current = want
+		debug.SetGCPercent(want)
+	}
+	return true
 }
 
 // stop ends the adjustments and restores the base GOGC.
