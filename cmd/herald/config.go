@@ -43,7 +43,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if err != nil {
 		return c, fmt.Errorf("PORT: %w", err)
 	}
-	headroomMB, err := strconv.ParseUint(env("GC_HEADROOM_MB", strconv.Itoa(gcheadroom.DefaultHeadroom>>20)), 10, 32)
+	headroomMB, err := strconv.ParseUint(env("GC_HEADROOM_MB", strconv.Itoa(gcheadroom.DefaultHeadroom>>20)), 10, 64)
 	if err != nil {
 		return c, fmt.Errorf("GC_HEADROOM_MB: %w", err)
 	}
@@ -60,6 +60,9 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.Uint64Var(&headroomMB, "gc-headroom-mb", headroomMB, "MiB the heap may grow between garbage collections at least: fewer collections while the live heap is small, for that much memory; 0 leaves GOGC alone (env GC_HEADROOM_MB)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if headroomMB > 1<<20 {
+		return c, fmt.Errorf("gc headroom %d MiB: more than 1 TiB", headroomMB)
 	}
 	c.GCHeadroom = headroomMB << 20
 	for o := range strings.SplitSeq(origins, ",") {
