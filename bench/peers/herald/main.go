@@ -39,7 +39,11 @@ func main() {
 	log.SetPrefix("herald-peer: ")
 	port := envInt("BENCH_PORT", 3000)
 	// The collector headroom the herald binary keeps by default (BENCH_GC_HEADROOM_MB=0: none).
-	defer gcheadroom.Keep(uint64(envInt("BENCH_GC_HEADROOM_MB", gcheadroom.DefaultHeadroom>>20)) << 20)()
+	headroomMB := envInt("BENCH_GC_HEADROOM_MB", gcheadroom.DefaultHeadroom>>20)
+	if headroomMB < 0 || headroomMB > 1<<20 {
+		log.Fatalf("BENCH_GC_HEADROOM_MB=%d: want 0 to 1 TiB in MiB", headroomMB)
+	}
+	defer gcheadroom.Keep(uint64(headroomMB) << 20)()
 	peer, err := heraldpeer.New(os.Getenv("BENCH_MODE"), socketio.Config{
 		Engine: engineio.Config{
 			PingInterval: time.Duration(envInt("BENCH_PING_INTERVAL_MS", 25000)) * time.Millisecond,
