@@ -1,24 +1,30 @@
 package socketio
 
 import (
+	"context"
+	"encoding/json"
+	"maps"
+	"slices"
 	"sync"
-
-	"github.com/herald-chat/herald/engineio"
 )
 
-// MemoryAdapter is the in-process Adapter: rooms are sets guarded by one RWMutex, so broadcasts
-// (readers) run in parallel and only joins and leaves take the write lock. A broadcast reaches
-// its recipients in the order they joined.
+// MemoryAdapter is the Adapter of a namespace on one server, and the local part of every cluster
+// adapter: rooms are sets guarded by one RWMutex, so broadcasts (readers) run in parallel and only
+// joins and leaves take the write lock. A broadcast is encoded once and reaches its recipients in
+// the order they joined. Its requests by selector act on this server's sockets; it has no other
+// server to talk to.
 type MemoryAdapter struct {
+	nsp   *Namespace
 	mu    sync.RWMutex
 	all   socketSet                       // every socket that has joined a room (its own id room at least)
 	rooms map[string]*socketSet           // room → members
 	ofs   map[*Socket]map[string]struct{} // socket → rooms
 }
 
-// NewMemoryAdapter returns an empty MemoryAdapter.
-func NewMemoryAdapter() *MemoryAdapter {
+// NewMemoryAdapter returns an empty MemoryAdapter for nsp.
+func NewMemoryAdapter(nsp *Namespace) *MemoryAdapter {
 	return &MemoryAdapter{
+		nsp:   nsp,
 		rooms: make(map[string]*socketSet),
 		ofs:   make(map[*Socket]map[string]struct{}),
 	}
@@ -93,18 +99,96 @@ func (a *MemoryAdapter) Sockets(opts BroadcastOptions) []*Socket {
 	return out
 }
 
-// Broadcast queues frames to every socket opts selects.
-func (a *MemoryAdapter) Broadcast(frames []engineio.Frame, opts BroadcastOptions, before func(*Socket)) int {
-	n := 0
-	a.each(opts, func(s *Socket) {
-		if before != nil {
-			before(s)
-		}
-		s.sendFrames(frames, opts.Volatile)
-		n++
-	})
-	return n
+// Rooms returns the names of the rooms that have at least one local socket, socket id rooms
+// included.
+func (a *MemoryAdapter) Rooms() []string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return slices.Collect(maps.Keys(a.rooms))
 }
+
+// HasRoom reports whether a room has at least one local socket.
+func (a *MemoryAdapter) HasRoom(room string) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.rooms[room] != nil
+}
+
+// Broadcast queues p, encoded once, to every local socket opts selects.
+func (a *MemoryAdapter) Broadcast(p *Packet, opts BroadcastOptions) {
+	frames := encodeFrames(p.wire(-1))
+	a.each(opts, func(s *Socket) { s.sendFrames(frames, opts.Volatile) })
+}
+
+// BroadcastWithAck queues p with an ack id of this namespace to every local socket opts selects,
+// reports their number to onCount, and passes each answer to onAck until ctx ends.
+func (a *MemoryAdapter) BroadcastWithAck(ctx context.Context, p *Packet, opts BroadcastOptions, onCount func(n int), onAck func(args []any, err error)) {
+	id := a.nsp.nextAckID()
+	frames := encodeFrames(p.wire(id))
+	var recipients []*Socket
+	a.each(opts, func(s *Socket) {
+		// A socket already leaving will never answer: it is not a recipient.
+		if s.expectAck(id, onAck) {
+			recipients = append(recipients, s)
+			s.sendFrames(frames, opts.Volatile)
+		}
+	})
+	onCount(len(recipients))
+	if len(recipients) > 0 {
+		context.AfterFunc(ctx, func() {
+			for _, s := range recipients {
+				s.dropAck(id)
+			}
+		})
+	}
+}
+
+// ServerCount is 1: a MemoryAdapter knows only its own server.
+func (a *MemoryAdapter) ServerCount(context.Context) (int, error) { return 1, nil }
+
+// FetchSockets returns the local sockets opts selects.
+func (a *MemoryAdapter) FetchSockets(_ context.Context, opts BroadcastOptions) ([]*RemoteSocket, error) {
+	sockets := a.Sockets(opts)
+	out := make([]*RemoteSocket, len(sockets))
+	for i, s := range sockets {
+		out[i] = &RemoteSocket{ID: s.id, Handshake: s.handshake, Rooms: a.SocketRooms(s), Data: s.Data(), nsp: a.nsp, local: true}
+	}
+	return out, nil
+}
+
+// AddSockets makes the local sockets opts selects join rooms.
+func (a *MemoryAdapter) AddSockets(opts BroadcastOptions, rooms []string) {
+	for _, s := range a.Sockets(opts) {
+		s.Join(rooms...)
+	}
+}
+
+// DelSockets makes the local sockets opts selects leave rooms.
+func (a *MemoryAdapter) DelSockets(opts BroadcastOptions, rooms []string) {
+	for _, s := range a.Sockets(opts) {
+		for _, r := range rooms {
+			s.Leave(r)
+		}
+	}
+}
+
+// DisconnectSockets disconnects the local sockets opts selects.
+func (a *MemoryAdapter) DisconnectSockets(opts BroadcastOptions, closeConn bool) {
+	for _, s := range a.Sockets(opts) {
+		s.Disconnect(closeConn)
+	}
+}
+
+// ServerSideEmit does nothing: there is no other server.
+func (a *MemoryAdapter) ServerSideEmit(json.RawMessage) error { return nil }
+
+// ServerSideEmitWithAck returns no answers at once: there is no other server.
+func (a *MemoryAdapter) ServerSideEmitWithAck(context.Context, json.RawMessage) ([]json.RawMessage, error) {
+	return nil, nil
+}
+
+// Close does nothing: a MemoryAdapter holds nothing outside the process.
+func (a *MemoryAdapter) Close() error { return nil }
 
 // each calls f once for every socket opts selects, under the read lock: f must not join or leave.
 func (a *MemoryAdapter) each(opts BroadcastOptions, f func(*Socket)) {

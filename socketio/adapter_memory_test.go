@@ -5,8 +5,6 @@ import (
 	"slices"
 	"sync"
 	"testing"
-
-	"github.com/herald-chat/herald/engineio"
 )
 
 // bareSockets returns sockets that exist only as adapter members (no connection): enough for
@@ -32,7 +30,7 @@ func socketIDs(ss []*Socket) []string {
 // TestMemoryAdapterRooms checks joining, leaving and the selection of sockets by rooms and
 // exceptions.
 func TestMemoryAdapterRooms(t *testing.T) {
-	a := NewMemoryAdapter()
+	a := NewMemoryAdapter(nil)
 	s := bareSockets("a", "b", "c", "d")
 	for id, sock := range s {
 		a.AddAll(sock, []string{id})
@@ -102,7 +100,7 @@ func TestMemoryAdapterRooms(t *testing.T) {
 
 // TestMemoryAdapterConcurrent runs joins, leaves and selections at once, for the race detector.
 func TestMemoryAdapterConcurrent(t *testing.T) {
-	a := NewMemoryAdapter()
+	a := NewMemoryAdapter(nil)
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Add(1)
@@ -124,8 +122,8 @@ func TestMemoryAdapterConcurrent(t *testing.T) {
 	}
 }
 
-// TestMemoryAdapterBroadcast checks Broadcast on real sockets: before runs once per recipient,
-// ahead of the frames being queued, and the count returned is the number of recipients.
+// TestMemoryAdapterBroadcast checks Broadcast on real sockets: a packet reaches the sockets its
+// options select, and one with attachments arrives as a binary event.
 func TestMemoryAdapterBroadcast(t *testing.T) {
 	e := newSIOEnv(t, Config{})
 	var clients []*sioClient
@@ -138,18 +136,23 @@ func TestMemoryAdapterBroadcast(t *testing.T) {
 	nsp := e.srv.Of("/")
 	target := nsp.Sockets()[0]
 	target.Join("vip")
-	var seen []*Socket
-	n := nsp.Adapter().Broadcast([]engineio.Frame{engineio.TextMessage([]byte(`2["raw"]`))},
-		BroadcastOptions{Rooms: []string{"vip"}}, func(s *Socket) { seen = append(seen, s) })
-	if n != 1 || len(seen) != 1 || seen[0] != target {
-		t.Errorf("Broadcast reached %d, before saw %v", n, socketIDs(seen))
-	}
-	n = nsp.Adapter().Broadcast([]engineio.Frame{engineio.TextMessage([]byte(`2["raw"]`))}, BroadcastOptions{}, nil)
-	if n != 3 {
-		t.Errorf("Broadcast to all reached %d", n)
-	}
+	nsp.Adapter().Broadcast(&Packet{Namespace: "/", Data: []byte(`["vip only"]`)}, BroadcastOptions{Rooms: []string{"vip"}})
+	nsp.Adapter().Broadcast(&Packet{Namespace: "/", Data: []byte(`["raw",{"_placeholder":true,"num":0}]`), Attachments: [][]byte{{1, 2}}}, BroadcastOptions{})
+	const binaryEvent = `51-["raw",{"_placeholder":true,"num":0}]`
+	vips := 0
 	for _, c := range clients {
-		c.expect(`2["raw"]`)
+		got := c.recv()
+		if got == `2["vip only"]` {
+			vips++
+			got = c.recv()
+		}
+		if got != binaryEvent {
+			t.Fatalf("got %q, want %q", got, binaryEvent)
+		}
+		c.expectBinary([]byte{1, 2})
+	}
+	if vips != 1 {
+		t.Errorf("%d clients got the room's packet, want 1", vips)
 	}
 }
 
@@ -160,11 +163,11 @@ type countingAdapter struct {
 	broadcasts int
 }
 
-func (c *countingAdapter) Broadcast(frames []engineio.Frame, opts BroadcastOptions, before func(*Socket)) int {
+func (c *countingAdapter) Broadcast(p *Packet, opts BroadcastOptions) {
 	c.mu.Lock()
 	c.broadcasts++
 	c.mu.Unlock()
-	return c.MemoryAdapter.Broadcast(frames, opts, before)
+	c.MemoryAdapter.Broadcast(p, opts)
 }
 
 // TestAdapterFactory checks that every namespace gets its adapter from Config.AdapterFactory and
@@ -173,7 +176,7 @@ func TestAdapterFactory(t *testing.T) {
 	made := map[string]*countingAdapter{}
 	var mu sync.Mutex
 	e := newSIOEnv(t, Config{AdapterFactory: func(n *Namespace) Adapter {
-		a := &countingAdapter{MemoryAdapter: NewMemoryAdapter()}
+		a := &countingAdapter{MemoryAdapter: NewMemoryAdapter(n)}
 		mu.Lock()
 		made[n.Name()] = a
 		mu.Unlock()

@@ -40,82 +40,127 @@ func (b *BroadcastOperator) Volatile() *BroadcastOperator {
 	return b.with(func(o *BroadcastOptions) { o.Volatile = true })
 }
 
+// Local limits the broadcast to the sockets of this server (io.local in Node.js): with a cluster
+// adapter nothing is sent to the other servers.
+func (b *BroadcastOperator) Local() *BroadcastOperator {
+	return b.with(func(o *BroadcastOptions) { o.Local = true })
+}
+
 // Emit sends an event to every selected socket. The packet is encoded once and the same bytes
 // are queued to each recipient; a recipient whose queue is full is disconnected and nobody waits
-// for it.
+// for it. With a cluster adapter the event goes to the other servers too, without waiting for
+// them.
 func (b *BroadcastOperator) Emit(event string, args ...any) error {
-	p, err := eventPacket(b.nsp.name, event, args)
+	p, err := NewPacket(b.nsp.name, event, args)
 	if err != nil {
 		return err
 	}
-	b.nsp.adapter.Broadcast(encodeFrames(p), b.opts, nil)
+	b.nsp.adapter.Broadcast(p, b.opts)
 	return nil
 }
 
-// EmitWithAck sends an event to every selected socket and waits for each to acknowledge it, or
-// for ctx to end (use context.WithTimeout). It returns the arguments of every ack received, one
-// slice per client, and ctx's error if some never came.
+// EmitWithAck sends an event to every selected socket, on every server, and waits for each
+// client to acknowledge it, or for ctx to end (use context.WithTimeout). It returns the
+// arguments of every ack received, one slice per client, and ctx's error if some never came.
+// A client of another server answers with its ack's first argument only, as between Node.js
+// servers.
 func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args ...any) ([][]any, error) {
-	p, err := eventPacket(b.nsp.name, event, args)
+	p, err := NewPacket(b.nsp.name, event, args)
 	if err != nil {
 		return nil, err
 	}
-	p.id = b.nsp.nextAckID()
-	var (
-		mu       sync.Mutex
-		replies  [][]any
-		expected int
-		done     = make(chan struct{})
-		closed   bool
-	)
-	finishLocked := func() {
-		if !closed && len(replies) >= expected {
-			closed = true
-			close(done)
+	wait := newAckCollector()
+	// The adapter forgets the pending acks once this context ends, which is when we return.
+	ackCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	b.nsp.adapter.BroadcastWithAck(ackCtx, p, b.opts, wait.count, wait.ack)
+	servers, countErr := 1, error(nil)
+	if !b.opts.Local {
+		servers, countErr = b.nsp.adapter.ServerCount(ctx)
+		if countErr != nil {
+			servers = 1 // this server's answers still count
 		}
 	}
-	var recipients []*Socket
-	gone := 0 // recipients already leaving: they will never answer
-	mu.Lock()
-	expected = b.nsp.adapter.Broadcast(encodeFrames(p), b.opts, func(s *Socket) {
-		recipients = append(recipients, s)
-		registered := s.expectAck(p.id, func(args []any, err error) {
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				expected-- // gone: nothing more will come from it
-			} else {
-				replies = append(replies, args)
-			}
-			finishLocked()
-		})
-		if !registered {
-			gone++
-		}
-	})
-	expected -= gone
-	finishLocked()
-	mu.Unlock()
+	wait.expectServers(servers)
 	select {
-	case <-done:
-		return replies, nil
+	case <-wait.done:
+		return wait.replies(), countErr
 	case <-ctx.Done():
-		for _, s := range recipients {
-			s.dropAck(p.id)
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(replies), ctx.Err()
+		return wait.replies(), ctx.Err()
 	}
+}
+
+// ackCollector gathers the answers of a broadcast with acks: it is complete once every server
+// has said how many clients it reached and that many answers have come (less those who left).
+type ackCollector struct {
+	mu             sync.Mutex
+	got            [][]any
+	servers        int // servers that have reported their client count
+	expectedServer int // -1 until the server count is known
+	expected       int // answers still owed by the clients reported so far
+	done           chan struct{}
+	closed         bool
+}
+
+func newAckCollector() *ackCollector {
+	return &ackCollector{expectedServer: -1, done: make(chan struct{})}
+}
+
+func (c *ackCollector) count(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.servers++
+	c.expected += n
+	c.checkLocked()
+}
+
+func (c *ackCollector) ack(args []any, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err == nil {
+		c.got = append(c.got, args)
+	}
+	c.expected-- // answered, or gone: nothing more will come from it
+	c.checkLocked()
+}
+
+func (c *ackCollector) expectServers(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.expectedServer = n
+	c.checkLocked()
+}
+
+func (c *ackCollector) checkLocked() {
+	if !c.closed && c.expectedServer >= 0 && c.servers >= c.expectedServer && c.expected <= 0 {
+		c.closed = true
+		close(c.done)
+	}
+}
+
+func (c *ackCollector) replies() [][]any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.got)
 }
 
 // Sockets returns the selected sockets of this server.
 func (b *BroadcastOperator) Sockets() []*Socket { return b.nsp.adapter.Sockets(b.opts) }
 
-// DisconnectSockets disconnects every selected socket; with closeConn their connections are
-// closed too.
+// FetchSockets returns the selected sockets of every server (of this one only after Local). It
+// fails if a server does not answer in time; see Adapter.FetchSockets.
+func (b *BroadcastOperator) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	return b.nsp.adapter.FetchSockets(ctx, b.opts)
+}
+
+// SocketsJoin makes the selected sockets, on every server, join rooms.
+func (b *BroadcastOperator) SocketsJoin(rooms ...string) { b.nsp.adapter.AddSockets(b.opts, rooms) }
+
+// SocketsLeave makes the selected sockets, on every server, leave rooms.
+func (b *BroadcastOperator) SocketsLeave(rooms ...string) { b.nsp.adapter.DelSockets(b.opts, rooms) }
+
+// DisconnectSockets disconnects the selected sockets, on every server; with closeConn their
+// connections are closed too.
 func (b *BroadcastOperator) DisconnectSockets(closeConn bool) {
-	for _, s := range b.Sockets() {
-		s.Disconnect(closeConn)
-	}
+	b.nsp.adapter.DisconnectSockets(b.opts, closeConn)
 }

@@ -41,7 +41,7 @@ func (c Config) withDefaults() Config {
 		c.MaxPendingEvents = 256
 	}
 	if c.AdapterFactory == nil {
-		c.AdapterFactory = func(*Namespace) Adapter { return NewMemoryAdapter() }
+		c.AdapterFactory = func(n *Namespace) Adapter { return NewMemoryAdapter(n) }
 	}
 	return c
 }

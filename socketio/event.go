@@ -111,20 +111,13 @@ func (e *Event) Ack(args ...any) error {
 	return err
 }
 
-// eventPacket builds the packet of an outgoing event.
+// eventPacket builds the packet of an outgoing event to one client.
 func eventPacket(nsp, event string, args []any) (*packet, error) {
-	if isReservedEventName(event) {
-		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
-	}
-	data, attachments, err := encodeEventData(event, args)
+	p, err := NewPacket(nsp, event, args)
 	if err != nil {
 		return nil, err
 	}
-	p := &packet{typ: packetEvent, nsp: nsp, id: -1, data: data}
-	if len(attachments) > 0 {
-		p.typ, p.attachments = packetBinaryEvent, attachments
-	}
-	return p, nil
+	return p.wire(-1), nil
 }
 
 // ackPacket builds the packet answering the client's ack id.

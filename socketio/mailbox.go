@@ -57,25 +57,37 @@ func (m *mailbox) post(job func(), wait bool) bool {
 		m.mu.Unlock()
 		return false
 	}
+	m.enqueueLocked(job)
+	m.mu.Unlock()
+	return true
+}
+
+// tryPost queues job unless the box is full or closed, and reports whether it did.
+func (m *mailbox) tryPost(job func()) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed || len(m.jobs) >= m.limit {
+		return false
+	}
+	m.enqueueLocked(job)
+	return true
+}
+
+// enqueueLocked appends job and starts the runner if it is not running.
+func (m *mailbox) enqueueLocked(job func()) {
 	m.jobs = append(m.jobs, job)
 	if !m.running {
 		m.running = true
 		go m.run()
 	}
-	m.mu.Unlock()
-	return true
 }
 
 // postFinal queues the last job and closes the box behind it.
 func (m *mailbox) postFinal(job func()) {
 	m.mu.Lock()
-	m.jobs = append(m.jobs, job)
 	m.closed = true
 	m.notFull.Broadcast()
-	if !m.running {
-		m.running = true
-		go m.run()
-	}
+	m.enqueueLocked(job)
 	m.mu.Unlock()
 }
 

@@ -18,6 +18,8 @@ type Namespace struct {
 	ackSeq  atomic.Int64 // ack ids are unique per namespace, so one broadcast can carry one id
 	count   atomic.Int64
 
+	serverSide serverSideHandlers
+
 	mu         sync.RWMutex
 	middleware []func(*Socket) error
 	onConnect  []func(*Socket)
@@ -27,6 +29,7 @@ type Namespace struct {
 
 func newNamespace(srv *Server, name string) *Namespace {
 	n := &Namespace{name: name, srv: srv, sockets: make(map[string]*Socket)}
+	n.serverSide.box.init(srv.cfg.MaxPendingEvents, srv.log)
 	n.adapter = srv.cfg.AdapterFactory(n)
 	return n
 }
@@ -94,10 +97,30 @@ func (n *Namespace) Except(rooms ...string) *BroadcastOperator {
 // Volatile returns a broadcast whose recipients may miss the event if they are not keeping up.
 func (n *Namespace) Volatile() *BroadcastOperator { return n.broadcast().Volatile() }
 
-// DisconnectSockets disconnects every socket of the namespace.
+// Local returns a broadcast to the sockets of this server only; see BroadcastOperator.Local.
+func (n *Namespace) Local() *BroadcastOperator { return n.broadcast().Local() }
+
+// DisconnectSockets disconnects every socket of the namespace, on every server.
 func (n *Namespace) DisconnectSockets(closeConn bool) { n.broadcast().DisconnectSockets(closeConn) }
 
-// Sockets returns the namespace's connected sockets.
+// SocketsJoin makes every socket of the namespace, on every server, join rooms.
+func (n *Namespace) SocketsJoin(rooms ...string) { n.broadcast().SocketsJoin(rooms...) }
+
+// SocketsLeave makes every socket of the namespace, on every server, leave rooms.
+func (n *Namespace) SocketsLeave(rooms ...string) { n.broadcast().SocketsLeave(rooms...) }
+
+// FetchSockets returns every socket of the namespace, on every server; see
+// BroadcastOperator.FetchSockets.
+func (n *Namespace) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	return n.broadcast().FetchSockets(ctx)
+}
+
+// ServerCount returns the number of servers of the namespace's cluster, this one included.
+func (n *Namespace) ServerCount(ctx context.Context) (int, error) {
+	return n.adapter.ServerCount(ctx)
+}
+
+// Sockets returns the namespace's connected sockets on this server.
 func (n *Namespace) Sockets() []*Socket {
 	n.mu.RLock()
 	defer n.mu.RUnlock()

@@ -3,7 +3,9 @@ package socketio
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -98,10 +100,44 @@ func (srv *Server) Except(rooms ...string) *BroadcastOperator { return srv.main.
 // Volatile returns a volatile broadcast on the main namespace.
 func (srv *Server) Volatile() *BroadcastOperator { return srv.main.Volatile() }
 
-// DisconnectSockets disconnects every socket of the main namespace.
+// Local returns a broadcast to the sockets of the main namespace on this server only.
+func (srv *Server) Local() *BroadcastOperator { return srv.main.Local() }
+
+// DisconnectSockets disconnects every socket of the main namespace, on every server.
 func (srv *Server) DisconnectSockets(closeConn bool) { srv.main.DisconnectSockets(closeConn) }
 
-// Sockets returns the connected sockets of the main namespace.
+// SocketsJoin makes every socket of the main namespace, on every server, join rooms.
+func (srv *Server) SocketsJoin(rooms ...string) { srv.main.SocketsJoin(rooms...) }
+
+// SocketsLeave makes every socket of the main namespace, on every server, leave rooms.
+func (srv *Server) SocketsLeave(rooms ...string) { srv.main.SocketsLeave(rooms...) }
+
+// FetchSockets returns every socket of the main namespace, on every server.
+func (srv *Server) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	return srv.main.FetchSockets(ctx)
+}
+
+// ServerSideEmit sends an event to the other servers of the cluster; see
+// Namespace.ServerSideEmit.
+func (srv *Server) ServerSideEmit(event string, args ...any) error {
+	return srv.main.ServerSideEmit(event, args...)
+}
+
+// ServerSideEmitWithAck sends an event to the other servers and waits for their answers; see
+// Namespace.ServerSideEmitWithAck.
+func (srv *Server) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]any, error) {
+	return srv.main.ServerSideEmitWithAck(ctx, event, args...)
+}
+
+// OnServerSideEmit registers a handler for an event other servers send to the main namespace.
+func (srv *Server) OnServerSideEmit(event string, f func(*ServerSideEvent)) {
+	srv.main.OnServerSideEmit(event, f)
+}
+
+// ServerCount returns the number of servers of the main namespace's cluster.
+func (srv *Server) ServerCount(ctx context.Context) (int, error) { return srv.main.ServerCount(ctx) }
+
+// Sockets returns the connected sockets of the main namespace on this server.
 func (srv *Server) Sockets() []*Socket { return srv.main.Sockets() }
 
 // Close shuts the server down gracefully: every connection is closed after what is queued for it
@@ -119,8 +155,16 @@ func (srv *Server) Close(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
-		return err
 	case <-ctx.Done():
-		return ctx.Err()
+		err = ctx.Err()
 	}
+	srv.mu.RLock()
+	nsps := slices.Collect(maps.Values(srv.namespaces))
+	srv.mu.RUnlock()
+	for _, n := range nsps {
+		if cerr := n.adapter.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	return err
 }

@@ -63,7 +63,7 @@ func TestSocketSetKeepsJoiningOrder(t *testing.T) {
 // TestBroadcastFollowsJoiningOrder: the adapter delivers a broadcast to sockets in the order
 // they joined, to everyone and to a room, as Node's adapter does.
 func TestBroadcastFollowsJoiningOrder(t *testing.T) {
-	a := NewMemoryAdapter()
+	a := NewMemoryAdapter(nil)
 	socks := make([]*Socket, 100)
 	for i := range socks {
 		socks[i] = &Socket{id: string(rune('A' + i))}
