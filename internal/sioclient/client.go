@@ -68,8 +68,8 @@ type Client struct {
 	done    chan struct{}
 
 	mu      sync.Mutex
-	err     error                   // why the connection ended; set before done is closed
-	acks    map[int64]chan []any    // emits waiting for the server's ack
+	err     error                // why the connection ended; set before done is closed
+	acks    map[int64]chan []any // emits waiting for the server's ack
 	nextAck int64
 	writeMu sync.Mutex
 	// pending is a binary packet waiting for its attachments.
