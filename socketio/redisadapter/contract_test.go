@@ -1,0 +1,38 @@
+package redisadapter_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/herald-chat/herald/internal/redistest"
+	"github.com/herald-chat/herald/socketio"
+	"github.com/herald-chat/herald/socketio/adaptertest"
+	"github.com/herald-chat/herald/socketio/redisadapter"
+)
+
+// newCluster connects one more server to Redis, with the channels of the test's own cluster.
+func newCluster(t *testing.T, url, key string) *redisadapter.Cluster {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := redisadapter.New(ctx, redisadapter.Config{URL: url, Key: key, Logger: slog.New(slog.DiscardHandler), RequestsTimeout: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// TestContract runs the adapter contract on three servers sharing one Redis.
+func TestContract(t *testing.T) {
+	redis := redistest.Start(t)
+	adaptertest.Run(t, adaptertest.Backend{
+		MaxServers: 3,
+		Config: func(t *testing.T, cluster string) socketio.Config {
+			c := newCluster(t, redis.URL(), cluster)
+			return socketio.Config{AdapterFactory: c.AdapterFactory}
+		},
+	})
+}
