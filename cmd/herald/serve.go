@@ -13,21 +13,25 @@ import (
 	"github.com/herald-chat/herald/engineio"
 	"github.com/herald-chat/herald/internal/auth"
 	"github.com/herald-chat/herald/internal/chat"
+	"github.com/herald-chat/herald/internal/chat/chatredis"
 	"github.com/herald-chat/herald/internal/gcheadroom"
 	"github.com/herald-chat/herald/internal/metrics"
 	"github.com/herald-chat/herald/internal/store/sqlite"
 	webpages "github.com/herald-chat/herald/internal/web"
 	"github.com/herald-chat/herald/socketio"
+	"github.com/herald-chat/herald/socketio/redisadapter"
 	"github.com/herald-chat/herald/web"
 )
 
 // app is the wired chat server.
 type app struct {
-	handler http.Handler
-	io      *socketio.Server
-	room    *chat.Room
-	db      *sqlite.DB
-	auth    *auth.Auth
+	handler  http.Handler
+	io       *socketio.Server
+	room     *chat.Room
+	db       *sqlite.DB
+	auth     *auth.Auth
+	cluster  *redisadapter.Cluster // nil on a server on its own
+	presence chat.Presence
 }
 
 // newApp opens the store and wires accounts, pages, sockets, the room and metrics together.
@@ -52,16 +56,43 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	io := socketio.NewServer(socketio.Config{
+	ioCfg := socketio.Config{
 		Engine:      engineio.Config{AllowedOrigins: cfg.AllowedOrigins, Logger: log},
 		ClientFiles: web.ClientBundle,
-	})
+	}
+	var cluster *redisadapter.Cluster
+	if cfg.RedisURL != "" {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		cluster, err = redisadapter.New(rctx, redisadapter.Config{URL: cfg.RedisURL, Logger: log})
+		cancel()
+		if err != nil {
+			_ = db.Close()
+			return nil, fmt.Errorf("joining the cluster (REDIS_URL): %w", err)
+		}
+		ioCfg.AdapterFactory = cluster.AdapterFactory
+	}
+	io := socketio.NewServer(ioCfg)
+	var presence chat.Presence = chat.NewMemoryPresence()
+	if cluster != nil {
+		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		presence, err = chatredis.NewPresence(pctx, cluster.Client(), io.Of("/"), chatredis.PresenceConfig{Logger: log})
+		cancel()
+		if err != nil {
+			_ = cluster.Close()
+			_ = db.Close()
+			return nil, err
+		}
+	}
 	m := metrics.New(io.Engine().Count)
-	room, err := chat.New(ctx, chat.Config{Logger: log}, io.Of("/"), db.Messages(), chat.AuthenticatorFunc(func(r *http.Request) (chat.Identity, bool) {
+	room, err := chat.New(ctx, chat.Config{Logger: log, Presence: presence}, io.Of("/"), db.Messages(), chat.AuthenticatorFunc(func(r *http.Request) (chat.Identity, bool) {
 		session, user, ok := a.SessionFromRequest(r)
 		return chat.Identity{UserID: user.ID, Username: user.Username, SessionID: session.ID}, ok
 	}), m)
 	if err != nil {
+		_ = presence.Close()
+		if cluster != nil {
+			_ = cluster.Close()
+		}
 		_ = db.Close()
 		return nil, err
 	}
@@ -77,13 +108,18 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	pages.Mount(mux)
 	mux.Handle("/socket.io/", io)
 	mux.Handle("GET /metrics", m.Handler())
-	return &app{handler: mux, io: io, room: room, db: db, auth: a}, nil
+	return &app{handler: mux, io: io, room: room, db: db, auth: a, cluster: cluster, presence: presence}, nil
 }
 
-// close shuts the sockets down gracefully (clients are told and reconnect later), then the store.
+// close shuts the sockets down gracefully (clients are told and reconnect later), takes this
+// server out of the cluster, then closes the store.
 func (a *app) close(ctx context.Context) {
 	a.room.Close()
 	_ = a.io.Close(ctx)
+	_ = a.presence.Close()
+	if a.cluster != nil {
+		_ = a.cluster.Close()
+	}
 	_ = a.db.Close()
 }
 
@@ -111,7 +147,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		a.close(ctx)
 		return err
 	}
-	log.Info("herald listening", "url", "http://localhost:"+strconv.Itoa(cfg.Port), "database", cfg.DatabaseURL, "github", cfg.GitHubClientID != "")
+	log.Info("herald listening", "url", "http://localhost:"+strconv.Itoa(cfg.Port), "database", cfg.DatabaseURL, "github", cfg.GitHubClientID != "", "cluster", cfg.RedisURL != "")
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(engineio.Listener(ln)) }()
 	select {

@@ -15,11 +15,16 @@ import (
 // true count.
 type countBroadcaster struct {
 	window  time.Duration
-	read    func() int  // the current count
+	read    func() int  // the current count, without waiting
+	refresh func()      // brings read up to date; may wait (nil: read is always current)
 	emit    func(n int) // broadcast to everyone
 	mu      sync.Mutex  // orders emissions; guards timer and stopped
 	timer   *time.Timer // pending broadcast, nil when none
 	stopped bool
+	// lastSent is the value of the last broadcast, -1 when a socket may hold another (it was sent
+	// a different current value since): a broadcast of the value everyone holds is skipped, so
+	// that a change noticed twice (a server's notice, then its renewal) costs one emission.
+	lastSent int
 }
 
 // changed schedules a broadcast at the end of the current window, if none is pending.
@@ -32,11 +37,20 @@ func (c *countBroadcaster) changed() {
 }
 
 func (c *countBroadcaster) flush() {
+	// A change from now on schedules another flush: the refresh below may miss it.
+	c.mu.Lock()
+	c.timer = nil
+	c.mu.Unlock()
+	// The refresh may wait on another server: outside the mutex, so that new sockets still get
+	// the count meanwhile. The emission reads the count after it, so it is at least as new.
+	if c.refresh != nil {
+		c.refresh()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.timer = nil
-	if !c.stopped {
-		c.emit(c.read())
+	if n := c.read(); !c.stopped && n != c.lastSent {
+		c.lastSent = n
+		c.emit(n)
 	}
 }
 
@@ -44,7 +58,11 @@ func (c *countBroadcaster) flush() {
 func (c *countBroadcaster) sendCurrent(send func(n int)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	send(c.read())
+	n := c.read()
+	if n != c.lastSent {
+		c.lastSent = -1
+	}
+	send(n)
 }
 
 // stop cancels any pending broadcast.

@@ -58,3 +58,21 @@ func TestCountBroadcasterStopCancels(t *testing.T) {
 		t.Fatalf("emitted %d times after stop", emits.Load())
 	}
 }
+
+// TestCountBroadcasterSkipsWhatEveryoneHolds: a broadcast of the value every client already
+// holds is skipped (a change noticed twice costs one emission), unless a socket was sent another
+// value meanwhile.
+func TestCountBroadcasterSkipsWhatEveryoneHolds(t *testing.T) {
+	count := 2
+	var emitted []int
+	c := &countBroadcaster{window: time.Hour, lastSent: -1, read: func() int { return count }, emit: func(n int) { emitted = append(emitted, n) }}
+	c.flush()
+	c.flush() // nothing changed since: skipped
+	count = 3
+	c.sendCurrent(func(int) {}) // a newcomer gets 3…
+	count = 2                   // …and leaves before the broadcast
+	c.flush()                   // the newcomer holds 3: not skipped
+	if want := []int{2, 2}; len(emitted) != 2 || emitted[0] != 2 || emitted[1] != 2 {
+		t.Fatalf("emitted %v, want %v", emitted, want)
+	}
+}

@@ -72,6 +72,9 @@ type Config struct {
 	RateInterval time.Duration
 	// StoreTimeout bounds storing one message. Default 5s.
 	StoreTimeout time.Duration
+	// Presence counts who is online. Default a MemoryPresence: one server. The room does not
+	// close it.
+	Presence Presence
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -100,6 +103,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Presence == nil {
+		c.Presence = NewMemoryPresence()
 	}
 	return c
 }
@@ -143,7 +149,7 @@ type Room struct {
 	obs      Observer
 	log      *slog.Logger
 
-	presence *Presence
+	presence Presence
 	counts   *countBroadcaster
 	limiter  *rateLimiter
 	history  *history
@@ -173,11 +179,14 @@ func New(ctx context.Context, cfg Config, nsp *socketio.Namespace, messages stor
 		messages: messages,
 		obs:      obs,
 		log:      cfg.Logger,
-		presence: NewPresence(),
+		presence: cfg.Presence,
 		limiter:  newRateLimiter(cfg.RateBurst, cfg.RateInterval),
 		history:  newHistory(cfg.HistorySize, initial),
 	}
-	r.counts = &countBroadcaster{window: cfg.CountWindow, read: r.presence.Online, emit: r.broadcastCount}
+	r.counts = &countBroadcaster{window: cfg.CountWindow, lastSent: -1, read: r.presence.Online, refresh: r.refreshCount, emit: r.broadcastCount}
+	r.presence.Watch(r.counts.changed, r.announceLeft)
+	// Messages stored on the other servers of a cluster join this server's history too.
+	nsp.OnServerSideEmit(eventStored, r.onStoredElsewhere)
 	nsp.Use(func(s *socketio.Socket) error {
 		id, ok := auth.Authenticate(s.Request())
 		if !ok {
@@ -205,13 +214,27 @@ func (r *Room) EndSession(sessionID string) {
 // Close stops pending broadcasts.
 func (r *Room) Close() { r.counts.stop() }
 
+// presenceTimeout bounds one update of the shared presence; past it the room goes on with what
+// this server knows, and the presence catches up by itself.
+const presenceTimeout = 2 * time.Second
+
+// eventStored is the server-side event by which a server of a cluster tells the others about a
+// message it stored, for their histories.
+const eventStored = "herald:stored"
+
 func (r *Room) connected(s *socketio.Socket) {
 	id, _ := s.Data().(Identity)
 	s.Join(sessionRoom(id.SessionID))
 	s.On(EventChatMessage, r.onChatMessage)
 	s.OnDisconnect(func(string) { r.disconnected(s, id) })
 
-	first, online := r.presence.Add(s.ID(), id.UserID)
+	ctx, cancel := context.WithTimeout(context.Background(), presenceTimeout)
+	first, err := r.presence.Connect(ctx, s.ID(), User{ID: id.UserID, Name: id.Username})
+	cancel()
+	if err != nil {
+		r.log.Warn("chat: presence update failed; counting from this server's sockets", "err", err)
+	}
+	online := r.presence.Online()
 	r.obs.UsersOnline(online)
 	r.counts.sendCurrent(func(n int) { _ = s.Emit(EventUserCount, n) })
 	if h, err := r.history.json(); err == nil {
@@ -226,11 +249,17 @@ func (r *Room) connected(s *socketio.Socket) {
 }
 
 func (r *Room) disconnected(s *socketio.Socket, id Identity) {
-	last, _, online := r.presence.Remove(s.ID())
+	ctx, cancel := context.WithTimeout(context.Background(), presenceTimeout)
+	last, _, err := r.presence.Disconnect(ctx, s.ID())
+	cancel()
+	if err != nil {
+		r.log.Warn("chat: presence update failed; counting from this server's sockets", "err", err)
+	}
 	if !last {
 		return
 	}
 	r.limiter.forget(id.UserID)
+	online := r.presence.Online()
 	r.obs.UsersOnline(online)
 	r.counts.changed()
 	if online <= r.cfg.AnnounceMaxUsers {
@@ -238,8 +267,45 @@ func (r *Room) disconnected(s *socketio.Socket, id Identity) {
 	}
 }
 
+// announceLeft tells everyone about users who went offline because the server their sockets were
+// on died: this server noticed, and announces them once for the whole cluster.
+func (r *Room) announceLeft(users []User) {
+	online := r.presence.Online()
+	r.obs.UsersOnline(online)
+	r.counts.changed()
+	if online > r.cfg.AnnounceMaxUsers {
+		return
+	}
+	for _, u := range users {
+		r.broadcast(r.nsp.Emit, EventUser, userEvent{Username: u.Name, CurrentUsers: online, Connected: false})
+	}
+}
+
+// broadcastCount sends the count to this server's clients: every server of a cluster sends it to
+// its own when the count changes, so each client gets one emission per change however many
+// servers there are.
 func (r *Room) broadcastCount(n int) {
-	r.broadcast(r.nsp.Emit, EventUserCount, n)
+	r.obs.UsersOnline(n)
+	r.broadcast(r.nsp.Local().Emit, EventUserCount, n)
+}
+
+// refreshCount brings the presence's count up to date before it is broadcast.
+func (r *Room) refreshCount() {
+	ctx, cancel := context.WithTimeout(context.Background(), presenceTimeout)
+	defer cancel()
+	if err := r.presence.Refresh(ctx); err != nil {
+		r.log.Warn("chat: reading the user count failed; sending the last known", "err", err)
+	}
+}
+
+// onStoredElsewhere adds a message another server stored to this server's history.
+func (r *Room) onStoredElsewhere(e *socketio.ServerSideEvent) {
+	var m Message
+	if err := e.Bind(&m); err != nil || m.ID <= 0 {
+		r.log.Debug("chat: ignoring a malformed stored-message notice", "err", err)
+		return
+	}
+	r.history.add(m)
 }
 
 // broadcast sends one event through emit (a namespace's or a broadcast operator's) and records
@@ -292,6 +358,9 @@ func (r *Room) accept(e *socketio.Event, id Identity) (Message, error) {
 	r.obs.MessageStored()
 	m := fromStore(stored)
 	r.history.add(m)
+	if err := r.nsp.ServerSideEmit(eventStored, m); err != nil {
+		r.log.Warn("chat: telling the other servers about a message", "err", err)
+	}
 	return m, nil
 }
 

@@ -6,32 +6,32 @@ import (
 	"testing"
 )
 
-func TestPresenceCountsDistinctUsers(t *testing.T) {
-	p := NewPresence()
-	if first, n := p.Add("a1", 1); !first || n != 1 {
+func TestUserSocketsCountsDistinctUsers(t *testing.T) {
+	p := NewUserSockets()
+	if first, n := p.Add("a1", User{ID: 1}); !first || n != 1 {
 		t.Fatalf("first socket of user 1: first=%v n=%d", first, n)
 	}
 	for _, sid := range []string{"a2", "a3"} { // more tabs of the same user
-		if first, n := p.Add(sid, 1); first || n != 1 {
+		if first, n := p.Add(sid, User{ID: 1}); first || n != 1 {
 			t.Fatalf("another tab: first=%v n=%d", first, n)
 		}
 	}
-	if first, n := p.Add("b1", 2); !first || n != 2 {
+	if first, n := p.Add("b1", User{ID: 2}); !first || n != 2 {
 		t.Fatalf("user 2: first=%v n=%d", first, n)
 	}
 	if last, _, n := p.Remove("a1"); last || n != 2 {
 		t.Fatalf("closing one of three tabs: last=%v n=%d", last, n)
 	}
 	p.Remove("a2")
-	if last, uid, n := p.Remove("a3"); !last || uid != 1 || n != 1 {
-		t.Fatalf("closing the last tab: last=%v uid=%d n=%d", last, uid, n)
+	if last, uid, n := p.Remove("a3"); !last || uid.ID != 1 || n != 1 {
+		t.Fatalf("closing the last tab: last=%v uid=%d n=%d", last, uid.ID, n)
 	}
 }
 
-func TestPresenceIsIdempotent(t *testing.T) {
-	p := NewPresence()
-	p.Add("s", 1)
-	p.Add("s", 1) // reported twice
+func TestUserSocketsIsIdempotent(t *testing.T) {
+	p := NewUserSockets()
+	p.Add("s", User{ID: 1})
+	p.Add("s", User{ID: 1}) // reported twice
 	if last, _, n := p.Remove("s"); !last || n != 0 {
 		t.Fatalf("remove: last=%v n=%d", last, n)
 	}
@@ -43,10 +43,10 @@ func TestPresenceIsIdempotent(t *testing.T) {
 	}
 }
 
-// TestPresenceNeverDrifts plays random connects and disconnects (some duplicated) and compares
+// TestUserSocketsNeverDrifts plays random connects and disconnects (some duplicated) and compares
 // with a simple model after every step.
-func TestPresenceNeverDrifts(t *testing.T) {
-	p := NewPresence()
+func TestUserSocketsNeverDrifts(t *testing.T) {
+	p := NewUserSockets()
 	model := map[string]int64{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 20000; i++ {
@@ -56,7 +56,7 @@ func TestPresenceNeverDrifts(t *testing.T) {
 			if _, ok := model[sid]; !ok {
 				model[sid] = uid
 			}
-			p.Add(sid, model[sid])
+			p.Add(sid, User{ID: model[sid]})
 		} else {
 			delete(model, sid)
 			p.Remove(sid)
