@@ -95,6 +95,7 @@ type server struct {
 	url  string // http://127.0.0.1:port
 
 	logs *tailBuffer // stdout and stderr of every run
+	env  []string    // more environment for the process (e.g. REDIS_URL)
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -108,10 +109,11 @@ func startServer(t *testing.T) *server {
 	return startServerWithDB(t, filepath.Join(t.TempDir(), "herald.db"))
 }
 
-// startServerWithDB is startServer on a database file the caller prepared.
-func startServerWithDB(t *testing.T, db string) *server {
+// startServerWithDB is startServer on a database file the caller prepared, with env added to
+// the process's environment.
+func startServerWithDB(t *testing.T, db string, env ...string) *server {
 	t.Helper()
-	s := &server{t: t, db: db, logs: &tailBuffer{max: 1 << 20}}
+	s := &server{t: t, db: db, logs: &tailBuffer{max: 1 << 20}, env: env}
 	t.Cleanup(s.cleanup)
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
@@ -147,6 +149,7 @@ func (s *server) launch() error {
 		"GITHUB_CLIENT_ID=", "GITHUB_CLIENT_SECRET=", "ALLOWED_ORIGINS=", "SECURE_COOKIES=",
 		"LOG_LEVEL=info",
 	)
+	cmd.Env = append(cmd.Env, s.env...)
 	cmd.Stdout = s.logs
 	cmd.Stderr = s.logs
 	cmd.WaitDelay = 5 * time.Second // Wait's output copying must not outlive the process for long

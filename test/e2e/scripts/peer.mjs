@@ -8,8 +8,8 @@
 //
 //   {"op":"connect","name":"a","cookie":"<herald_session value>","origin":"http://…",
 //    "transports":["polling"]}
-//       opens a new socket (its own Engine.IO connection, no reconnection); cookie, origin and
-//       transports are optional. The cookie and origin travel as extra headers, which the Node
+//       opens a new socket (its own Engine.IO connection, no reconnection); cookie, origin,
+//       transports and url (another server than the one given on the command line) are optional. The cookie and origin travel as extra headers, which the Node
 //       client sends on both transports.
 //   {"op":"emit","name":"a","event":"chat message","args":["hi"],"ack":true,"tag":"t","repeat":1}
 //       emits the event (repeat times, at once); with ack, each reply is reported as an "ack"
@@ -65,7 +65,7 @@ function connect(cmd) {
   if (cmd.transports) {
     opts.transports = cmd.transports;
   }
-  const socket = io(url, opts);
+  const socket = io(cmd.url || url, opts);
   sockets.set(name, socket);
   // The upgrade to WebSocket may finish before the namespace's CONNECT arrives, so listen from
   // the moment the Engine.IO connection opens.
