@@ -9,7 +9,7 @@ BIN         := bin/herald
 CLIENT_DIST := web/node_modules/socket.io-client/dist
 BUNDLE      := web/dist/socket.io.js web/dist/socket.io.min.js web/dist/socket.io.js.map web/dist/socket.io.min.js.map
 
-.PHONY: all run build test lint vet staticcheck gotest deps chromium conformance bench bench-smoke fuzz clean
+.PHONY: all run build test lint vet staticcheck gotest deps packages conformance bench bench-smoke fuzz clean
 
 all: build
 
@@ -32,13 +32,20 @@ $(BUNDLE) &: web/node_modules/.package-lock.json
 	cp $(CLIENT_DIST)/socket.io.js $(CLIENT_DIST)/socket.io.min.js \
 	   $(CLIENT_DIST)/socket.io.js.map $(CLIENT_DIST)/socket.io.min.js.map web/dist/
 
-deps: $(BUNDLE) test/node_modules/.package-lock.json chromium
+deps: $(BUNDLE) test/node_modules/.package-lock.json packages
 
-## chromium: install Debian's Chromium for the browser test when it is missing
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing chromium (Debian package) for the browser test"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# The Debian packages the tests run (each test starts its own instance on a free loopback port):
+# Chromium for the browser tests, redis-server for the cluster tests. Missing ones are installed
+# in one apt-get run (as root, or install them yourself first).
+APT_PACKAGES := chromium:chromium redis-server:redis-server
+
+## packages: install the Debian packages the tests need, when they are missing
+packages:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  command -v $${p%%:*} >/dev/null 2>&1 || missing="$$missing $${p##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages for the tests:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
 ## test: lint, then every Go test with the race detector (interop with the npm client and the
 ## headless-Chromium test included)
