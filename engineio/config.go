@@ -33,8 +33,41 @@ type Config struct {
 	AllowedOrigins []string
 	// CheckOrigin, when set, replaces the AllowedOrigins check for requests that carry an Origin.
 	CheckOrigin func(r *http.Request) bool
+	// Cookie, when set, makes the handshake of a long-polling session set a cookie naming the
+	// session id (Node's cookie option), for load balancers that keep a session's requests on
+	// one server by a cookie (HAProxy's "cookie io prefix"). Default none.
+	Cookie *Cookie
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
+}
+
+// Cookie describes the session cookie of Config.Cookie. Zero fields take Node's defaults.
+type Cookie struct {
+	// Name is the cookie's name. Default "io".
+	Name string
+	// Path is its path. Default "/".
+	Path string
+	// SameSite is its SameSite attribute. Default http.SameSiteLaxMode.
+	SameSite http.SameSite
+	// Secure marks it Secure (it is anyway on a TLS connection).
+	Secure bool
+	// AllowScripts leaves out HttpOnly, which is set by default.
+	AllowScripts bool
+}
+
+// forSession returns the cookie for session id on request r.
+func (c *Cookie) forSession(id string, r *http.Request) *http.Cookie {
+	k := &http.Cookie{Name: c.Name, Value: id, Path: c.Path, SameSite: c.SameSite, Secure: c.Secure || r.TLS != nil, HttpOnly: !c.AllowScripts}
+	if k.Name == "" {
+		k.Name = "io"
+	}
+	if k.Path == "" {
+		k.Path = "/"
+	}
+	if k.SameSite == 0 {
+		k.SameSite = http.SameSiteLaxMode
+	}
+	return k
 }
 
 func (c Config) withDefaults() Config {

@@ -156,6 +156,9 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport s
 	// The open packet is the body of the handshake response itself, ahead of anything the
 	// handler queued in OnOpen.
 	open := s.openPacket(true)
+	if srv.cfg.Cookie != nil {
+		http.SetCookie(w, srv.cfg.Cookie.forSession(s.ID(), r))
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	h.Set("Content-Length", strconv.Itoa(len(open)))
