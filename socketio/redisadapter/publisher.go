@@ -53,47 +53,70 @@ func (p *publisher) publishBytes(channel string, b []byte) {
 }
 
 func (p *publisher) run(ctx context.Context) {
-	client := p.c.client
 	cmds := make(rueidis.Commands, 0, maxBatch)
 	for {
 		var first outgoing
 		select {
 		case first = <-p.queue:
 		case <-ctx.Done():
+			p.drain(cmds)
 			return
 		}
-		cmds = cmds[:0]
-		cmds = p.add(cmds, first)
-	drain:
-		for len(cmds) < maxBatch {
-			select {
-			case o := <-p.queue:
-				cmds = p.add(cmds, o)
-			default:
-				break drain
-			}
-		}
-		if len(cmds) == 0 {
-			continue
-		}
-		bctx, cancel := context.WithTimeout(ctx, publishTimeout)
-		failed := 0
-		var firstErr error
-		for _, r := range client.DoMulti(bctx, cmds...) {
-			if err := r.Error(); err != nil {
-				failed++
-				if firstErr == nil {
-					firstErr = err
-				}
-			}
-		}
-		cancel()
-		p.c.stats.published.Add(uint64(len(cmds) - failed))
-		if failed > 0 {
-			p.c.stats.publishFailed.Add(uint64(failed))
-			p.c.log.Warn("redisadapter: publishing failed", "messages", failed, "err", firstErr)
+		cmds = p.send(p.batch(cmds[:0], first))
+	}
+}
+
+// batch adds first and whatever else is queued, up to maxBatch.
+func (p *publisher) batch(cmds rueidis.Commands, first outgoing) rueidis.Commands {
+	cmds = p.add(cmds, first)
+	for len(cmds) < maxBatch {
+		select {
+		case o := <-p.queue:
+			cmds = p.add(cmds, o)
+		default:
+			return cmds
 		}
 	}
+	return cmds
+}
+
+// drain publishes what is still queued when the cluster closes (the last broadcasts of a server
+// shutting down, its goodbyes), within publishTimeout.
+func (p *publisher) drain(cmds rueidis.Commands) {
+	deadline := time.Now().Add(publishTimeout)
+	for time.Now().Before(deadline) {
+		select {
+		case o := <-p.queue:
+			cmds = p.send(p.batch(cmds[:0], o))
+		default:
+			return
+		}
+	}
+}
+
+// send publishes a batch in one round trip; the batch is not cut short by the cluster closing.
+func (p *publisher) send(cmds rueidis.Commands) rueidis.Commands {
+	if len(cmds) == 0 {
+		return cmds
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	defer cancel()
+	failed := 0
+	var firstErr error
+	for _, r := range p.c.client.DoMulti(ctx, cmds...) {
+		if err := r.Error(); err != nil {
+			failed++
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	p.c.stats.published.Add(uint64(len(cmds) - failed))
+	if failed > 0 {
+		p.c.stats.publishFailed.Add(uint64(failed))
+		p.c.log.Warn("redisadapter: publishing failed", "messages", failed, "err", firstErr)
+	}
+	return cmds
 }
 
 func (p *publisher) add(cmds rueidis.Commands, o outgoing) rueidis.Commands {
