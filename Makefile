@@ -35,9 +35,9 @@ $(BUNDLE) &: web/node_modules/.package-lock.json
 deps: $(BUNDLE) test/node_modules/.package-lock.json packages
 
 # The Debian packages the tests run (each test starts its own instance on a free loopback port):
-# Chromium for the browser tests, redis-server for the cluster tests. Missing ones are installed
+# Chromium for the browser tests, redis-server and HAProxy for the cluster tests. Missing ones are installed
 # in one apt-get run (as root, or install them yourself first).
-APT_PACKAGES := chromium:chromium redis-server:redis-server
+APT_PACKAGES := chromium:chromium redis-server:redis-server haproxy:haproxy
 
 ## packages: install the Debian packages the tests need, when they are missing
 packages:

@@ -70,6 +70,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			return nil, fmt.Errorf("joining the cluster (REDIS_URL): %w", err)
 		}
 		ioCfg.AdapterFactory = cluster.AdapterFactory
+		// Behind a load balancer the requests of a long-polling session must reach one server:
+		// the "io" cookie lets the balancer see which (HAProxy: cookie io prefix).
+		ioCfg.Engine.Cookie = &engineio.Cookie{}
 	}
 	io := socketio.NewServer(ioCfg)
 	var presence chat.Presence = chat.NewMemoryPresence()

@@ -25,6 +25,7 @@ type browser struct {
 	t    *testing.T
 	name string
 	ctx  context.Context
+	kill func() // ends the Chromium process at once, as a crash would
 }
 
 // newBrowser starts a headless Chromium with a fresh profile in t.TempDir(). It is closed, and
@@ -57,7 +58,7 @@ func newBrowser(t *testing.T, name string) *browser {
 		cancel()
 		cancelAlloc()
 	})
-	b := &browser{t: t, name: name, ctx: ctx}
+	b := &browser{t: t, name: name, ctx: ctx, kill: cancelAlloc}
 	// The first action starts the browser; it must not run under a timeout context, whose end
 	// would stop the browser, so it is bounded by a timer instead.
 	started := make(chan error, 1)
