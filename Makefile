@@ -9,7 +9,7 @@ BIN         := bin/herald
 CLIENT_DIST := web/node_modules/socket.io-client/dist
 BUNDLE      := web/dist/socket.io.js web/dist/socket.io.min.js web/dist/socket.io.js.map web/dist/socket.io.min.js.map
 
-.PHONY: all run build test lint vet staticcheck gotest deps packages conformance bench bench-smoke fuzz clean
+.PHONY: all run build cluster test lint vet staticcheck gotest deps packages conformance bench bench-smoke fuzz clean
 
 all: build
 
@@ -62,6 +62,10 @@ vet:
 
 staticcheck:
 	$(GO) run $(STATICCHECK) ./...
+
+## cluster: Redis, three Herald servers and HAProxy on :3000 with sticky sessions (deploy/cluster.sh)
+cluster: build
+	bash deploy/cluster.sh
 
 ## conformance: start the server the official Engine.IO v4 / Socket.IO v5 compliance suites expect
 conformance: build
