@@ -78,7 +78,7 @@ func packetFromWire(v any, nsp string) (*socketio.Packet, error) {
 		return nil, malformed("event name is %T, not a string", data[0])
 	}
 	for _, a := range data[1:] {
-		if !encodable(a, 0) {
+		if !encodable(a) {
 			return nil, malformed("argument is not encodable as JSON")
 		}
 	}
@@ -86,19 +86,19 @@ func packetFromWire(v any, nsp string) (*socketio.Packet, error) {
 }
 
 // encodable reports whether v, a decoded msgpack value, has a JSON form (no NaN or infinity).
-func encodable(v any, depth int) bool {
+func encodable(v any) bool {
 	switch v := v.(type) {
 	case float64:
 		return !math.IsNaN(v) && !math.IsInf(v, 0)
 	case []any:
 		for _, x := range v {
-			if !encodable(x, depth+1) {
+			if !encodable(x) {
 				return false
 			}
 		}
 	case map[string]any:
 		for _, x := range v {
-			if !encodable(x, depth+1) {
+			if !encodable(x) {
 				return false
 			}
 		}

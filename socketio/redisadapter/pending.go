@@ -137,10 +137,3 @@ func (t *pendingTable) close() {
 	}
 	clear(t.acks)
 }
-
-// size returns the number of entries, for tests.
-func (t *pendingTable) size() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.requests) + len(t.acks)
-}
