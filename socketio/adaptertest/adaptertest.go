@@ -162,10 +162,10 @@ func (c *cluster) connect(i int, nsp, name string, rooms ...string) *client {
 	}
 	c.t.Cleanup(func() { _ = sc.Close() })
 	cl := &client{Client: sc, name: name, server: i, rooms: rooms}
-	// The socket's rooms are joined in the connection handler, which may still be running.
-	c.waitFor("the rooms of "+name, func() bool {
+	// The socket's data and rooms are set in the connection handler, which may still be running.
+	c.waitFor("the connection handler of "+name, func() bool {
 		s := c.servers[i].io.Of(nsp).Socket(sc.ID)
-		return s != nil && containsAll(s.Rooms(), rooms)
+		return s != nil && s.Data() != nil && containsAll(s.Rooms(), rooms)
 	})
 	return cl
 }
