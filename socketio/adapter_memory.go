@@ -117,7 +117,16 @@ func (a *MemoryAdapter) HasRoom(room string) bool {
 // Broadcast queues p, encoded once, to every local socket opts selects.
 func (a *MemoryAdapter) Broadcast(p *Packet, opts BroadcastOptions) {
 	frames := encodeFrames(p.wire(-1))
-	a.each(opts, func(s *Socket) { s.sendFrames(frames, opts.Volatile) })
+	var watched []*Socket // told after the walk: their listeners may join or leave rooms
+	a.each(opts, func(s *Socket) {
+		if s.watchOut.Load() {
+			watched = append(watched, s)
+		}
+		s.sendFrames(frames, opts.Volatile)
+	})
+	for _, s := range watched {
+		s.notifyOutgoing(p)
+	}
 }
 
 // BroadcastWithAck queues p with an ack id of this namespace to every local socket opts selects,

@@ -23,7 +23,7 @@ type Namespace struct {
 	mu         sync.RWMutex
 	middleware []func(*Socket) error
 	onConnect  []func(*Socket)
-	onAnyEvent map[string]func(*Event) // handlers for every socket, registered on the namespace
+	onAnyEvent map[string][]func(*Event) // handlers for every socket, registered on the namespace
 	sockets    map[string]*Socket
 }
 
@@ -57,18 +57,18 @@ func (n *Namespace) OnConnection(f func(s *Socket)) {
 	n.mu.Unlock()
 }
 
-// On registers an event handler for every socket of the namespace; a handler registered on the
-// socket itself takes precedence.
+// On registers an event handler for every socket of the namespace (several may be registered for
+// one event; they run in turn); handlers registered on the socket itself take precedence.
 func (n *Namespace) On(event string, h func(*Event)) {
 	n.mu.Lock()
 	if n.onAnyEvent == nil {
-		n.onAnyEvent = make(map[string]func(*Event))
+		n.onAnyEvent = make(map[string][]func(*Event))
 	}
-	n.onAnyEvent[event] = h
+	n.onAnyEvent[event] = append(n.onAnyEvent[event], h)
 	n.mu.Unlock()
 }
 
-func (n *Namespace) fallbackHandler(event string) func(*Event) {
+func (n *Namespace) fallbackHandlers(event string) []func(*Event) {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	return n.onAnyEvent[event]

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/herald-chat/herald/engineio"
@@ -25,10 +26,19 @@ type Socket struct {
 	connected    bool
 	leaving      bool // Disconnect has told the client: it may join the namespace again at once
 	ended        bool // left its namespace, or refused: it joins no room any more
-	handlers     map[string]func(*Event)
-	onDisconnect []func(reason string)
-	acks         map[int64]func(args []any, err error) // waiting for the client's answer
-	data         any
+	handlers        map[string]*listenerList[func(*Event)]
+	anyIn           listenerList[func(*Event)]
+	anyOut          listenerList[func(event string, args []any)]
+	middleware      []func(*Event) error
+	onError         []func(error)
+	onDisconnecting []func(reason string)
+	onDisconnect    []func(reason string)
+	acks            map[int64]func(args []any, err error) // waiting for the client's answer
+	data            any
+	ctx             context.Context // made on the first call to Context, ended with the socket
+	cancel          context.CancelFunc
+
+	watchOut atomic.Bool // there are outgoing listeners: broadcasts must tell them
 }
 
 func newSocket(nsp *Namespace, c *client, auth json.RawMessage) *Socket {
@@ -88,16 +98,6 @@ func (s *Socket) Data() any {
 	return s.data
 }
 
-// On registers the handler of an event, replacing any earlier one.
-func (s *Socket) On(event string, handler func(*Event)) {
-	s.mu.Lock()
-	if s.handlers == nil {
-		s.handlers = make(map[string]func(*Event))
-	}
-	s.handlers[event] = handler
-	s.mu.Unlock()
-}
-
 // OnDisconnect registers a function called once when the socket leaves its namespace, with the
 // reason (one of the Reason* constants).
 func (s *Socket) OnDisconnect(f func(reason string)) {
@@ -109,11 +109,12 @@ func (s *Socket) OnDisconnect(f func(reason string)) {
 // Emit sends an event to this client. Arguments are encoded as JSON; []byte values (also inside
 // []any and map[string]any) travel as binary attachments.
 func (s *Socket) Emit(event string, args ...any) error {
-	p, err := eventPacket(s.nsp.name, event, args)
+	p, err := NewPacket(s.nsp.name, event, args)
 	if err != nil {
 		return err
 	}
-	return s.send(p)
+	s.notifyOutgoing(p)
+	return s.send(p.wire(-1))
 }
 
 // EmitWithAck sends an event and waits for the client to call its acknowledgement callback,
@@ -262,12 +263,28 @@ func (s *Socket) dispatch(p *packet) {
 		return
 	}
 	s.mu.Lock()
-	h := s.handlers[ev.Name]
+	middleware := s.middleware
 	s.mu.Unlock()
-	if h == nil {
-		h = s.nsp.fallbackHandler(ev.Name)
+	for _, mw := range middleware {
+		if err := mw(ev); err != nil {
+			s.refuseEvent(err)
+			return
+		}
 	}
-	if h != nil {
+	s.mu.Lock()
+	anys := s.anyIn.take()
+	var handlers []func(*Event)
+	if l := s.handlers[ev.Name]; l != nil {
+		handlers = l.take()
+	}
+	s.mu.Unlock()
+	for _, f := range anys {
+		f(ev)
+	}
+	if len(handlers) == 0 {
+		handlers = s.nsp.fallbackHandlers(ev.Name)
+	}
+	for _, h := range handlers {
 		h(ev)
 	}
 }
@@ -328,6 +345,7 @@ func (s *Socket) close(reason string) {
 	s.mu.Lock()
 	s.ended = true
 	if !s.connected {
+		s.endContextLocked()
 		s.mu.Unlock()
 		s.client.forget(s)
 		return
@@ -335,18 +353,25 @@ func (s *Socket) close(reason string) {
 	s.connected = false
 	acks := s.acks
 	s.acks = nil
+	disconnecting := s.onDisconnecting
+	s.onDisconnecting = nil
 	handlers := s.onDisconnect
 	s.onDisconnect = nil
+	s.endContextLocked()
 	s.mu.Unlock()
 
 	for _, f := range acks {
 		f(nil, ErrDisconnected)
 	}
-	s.nsp.remove(s)
-	s.client.forget(s)
 	if reason == "forced server close" {
 		reason = ReasonServerShutdown
 	}
+	// Still in its rooms: the disconnecting handlers can tell them who left.
+	for _, f := range disconnecting {
+		s.client.box.safely(func() { f(reason) })
+	}
+	s.nsp.remove(s)
+	s.client.forget(s)
 	for _, f := range handlers {
 		// Each handler on its own: a panic in one must not skip the others, nor the close of
 		// the connection's other sockets, which runs in the same job.
@@ -359,6 +384,7 @@ func (s *Socket) close(reason string) {
 func (s *Socket) abandon() {
 	s.mu.Lock()
 	s.ended = true
+	s.endContextLocked()
 	s.mu.Unlock()
 	s.nsp.adapter.DelAll(s)
 	s.client.forget(s)

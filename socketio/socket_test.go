@@ -414,8 +414,8 @@ func sortedCopy(s []string) []string {
 	return c
 }
 
-// TestHandlerPrecedence checks that a socket's own handler takes precedence over the
-// namespace-wide one, and that On replaces an earlier handler.
+// TestHandlerPrecedence checks that a socket's own handlers take precedence over the
+// namespace-wide one, and that a second On adds a handler rather than replace the first.
 func TestHandlerPrecedence(t *testing.T) {
 	e := newSIOEnv(t, Config{})
 	got := make(chan string, 4)
@@ -435,8 +435,10 @@ func TestHandlerPrecedence(t *testing.T) {
 	own := e.dialQuery(t, "own=1")
 	own.connect("/", "")
 	own.send(`2["ev"]`)
-	if g := recvTimeout(t, got, "a handler"); g != "socket" {
-		t.Errorf("got %s", g)
+	for _, want := range []string{"first", "socket"} {
+		if g := recvTimeout(t, got, "a handler"); g != want {
+			t.Errorf("got %s, want %s", g, want)
+		}
 	}
 }
 
