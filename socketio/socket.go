@@ -22,10 +22,10 @@ type Socket struct {
 	client    *client
 	handshake Handshake
 
-	mu           sync.Mutex
-	connected    bool
-	leaving      bool // Disconnect has told the client: it may join the namespace again at once
-	ended        bool // left its namespace, or refused: it joins no room any more
+	mu              sync.Mutex
+	connected       bool
+	leaving         bool // Disconnect has told the client: it may join the namespace again at once
+	ended           bool // left its namespace, or refused: it joins no room any more
 	handlers        map[string]*listenerList[func(*Event)]
 	anyIn           listenerList[func(*Event)]
 	anyOut          listenerList[func(event string, args []any)]
