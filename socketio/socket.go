@@ -22,21 +22,15 @@ type Socket struct {
 	client    *client
 	handshake Handshake
 
-	mu              sync.Mutex
-	connected       bool
-	leaving         bool // Disconnect has told the client: it may join the namespace again at once
-	ended           bool // left its namespace, or refused: it joins no room any more
-	handlers        map[string]*listenerList[func(*Event)]
-	anyIn           listenerList[func(*Event)]
-	anyOut          listenerList[func(event string, args []any)]
-	middleware      []func(*Event) error
-	onError         []func(error)
-	onDisconnecting []func(reason string)
-	onDisconnect    []func(reason string)
-	acks            map[int64]func(args []any, err error) // waiting for the client's answer
-	data            any
-	ctx             context.Context // made on the first call to Context, ended with the socket
-	cancel          context.CancelFunc
+	mu           sync.Mutex
+	connected    bool
+	leaving      bool // Disconnect has told the client: it may join the namespace again at once
+	ended        bool // left its namespace, or refused: it joins no room any more
+	handlers     map[string]*listenerList[func(*Event)]
+	onDisconnect []func(reason string)
+	acks         map[int64]func(args []any, err error) // waiting for the client's answer
+	data         any
+	ext          *socketExtras // what few sockets use, allocated on first use
 
 	watchOut atomic.Bool // there are outgoing listeners: broadcasts must tell them
 }
@@ -263,7 +257,11 @@ func (s *Socket) dispatch(p *packet) {
 		return
 	}
 	s.mu.Lock()
-	middleware := s.middleware
+	var middleware []func(*Event) error
+	var anys []func(*Event)
+	if s.ext != nil {
+		middleware = s.ext.middleware
+	}
 	s.mu.Unlock()
 	for _, mw := range middleware {
 		if err := mw(ev); err != nil {
@@ -272,7 +270,9 @@ func (s *Socket) dispatch(p *packet) {
 		}
 	}
 	s.mu.Lock()
-	anys := s.anyIn.take()
+	if s.ext != nil {
+		anys = s.ext.anyIn.take()
+	}
 	var handlers []func(*Event)
 	if l := s.handlers[ev.Name]; l != nil {
 		handlers = l.take()
@@ -353,8 +353,11 @@ func (s *Socket) close(reason string) {
 	s.connected = false
 	acks := s.acks
 	s.acks = nil
-	disconnecting := s.onDisconnecting
-	s.onDisconnecting = nil
+	var disconnecting []func(string)
+	if s.ext != nil {
+		disconnecting = s.ext.onDisconnecting
+		s.ext.onDisconnecting = nil
+	}
 	handlers := s.onDisconnect
 	s.onDisconnect = nil
 	s.endContextLocked()

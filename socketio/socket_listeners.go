@@ -5,6 +5,26 @@ import (
 	"errors"
 )
 
+// socketExtras holds the parts of a socket that most applications never use, so that an idle
+// socket of those that do not pays one pointer for them. It is guarded by the socket's mutex.
+type socketExtras struct {
+	anyIn           listenerList[func(*Event)]
+	anyOut          listenerList[func(event string, args []any)]
+	middleware      []func(*Event) error
+	onError         []func(error)
+	onDisconnecting []func(reason string)
+	ctx             context.Context // made on the first call to Context, ended with the socket
+	cancel          context.CancelFunc
+}
+
+// extras returns s.ext, allocating it; s.mu must be held.
+func (s *Socket) extrasLocked() *socketExtras {
+	if s.ext == nil {
+		s.ext = &socketExtras{}
+	}
+	return s.ext
+}
+
 // listenerList is an ordered list of listeners with ids, so that one can be removed (Go
 // functions cannot be compared). It is guarded by the socket's mutex.
 type listenerList[F any] struct {
@@ -104,10 +124,10 @@ func (s *Socket) PrependAny(handler func(*Event)) (off func()) { return s.addAny
 func (s *Socket) addAny(handler func(*Event), prepend bool) func() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := s.anyIn.add(handler, false, prepend)
+	id := s.extrasLocked().anyIn.add(handler, false, prepend)
 	return func() {
 		s.mu.Lock()
-		s.anyIn.remove(id)
+		s.ext.anyIn.remove(id)
 		s.mu.Unlock()
 	}
 }
@@ -115,7 +135,9 @@ func (s *Socket) addAny(handler func(*Event), prepend bool) func() {
 // OffAny removes every handler registered with OnAny and PrependAny.
 func (s *Socket) OffAny() {
 	s.mu.Lock()
-	s.anyIn = listenerList[func(*Event)]{}
+	if s.ext != nil {
+		s.ext.anyIn = listenerList[func(*Event)]{}
+	}
 	s.mu.Unlock()
 }
 
@@ -134,20 +156,22 @@ func (s *Socket) PrependAnyOutgoing(f func(event string, args []any)) (off func(
 func (s *Socket) addAnyOutgoing(f func(string, []any), prepend bool) func() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	id := s.anyOut.add(f, false, prepend)
+	id := s.extrasLocked().anyOut.add(f, false, prepend)
 	s.watchOut.Store(true)
 	return func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		s.anyOut.remove(id)
-		s.watchOut.Store(len(s.anyOut.items) > 0)
+		s.ext.anyOut.remove(id)
+		s.watchOut.Store(len(s.ext.anyOut.items) > 0)
 	}
 }
 
 // OffAnyOutgoing removes every function registered with OnAnyOutgoing and PrependAnyOutgoing.
 func (s *Socket) OffAnyOutgoing() {
 	s.mu.Lock()
-	s.anyOut = listenerList[func(string, []any)]{}
+	if s.ext != nil {
+		s.ext.anyOut = listenerList[func(string, []any)]{}
+	}
 	s.watchOut.Store(false)
 	s.mu.Unlock()
 }
@@ -159,7 +183,10 @@ func (s *Socket) notifyOutgoing(p *Packet) {
 		return
 	}
 	s.mu.Lock()
-	fs := s.anyOut.take()
+	var fs []func(string, []any)
+	if s.ext != nil {
+		fs = s.ext.anyOut.take()
+	}
 	s.mu.Unlock()
 	if len(fs) == 0 {
 		return
@@ -179,7 +206,8 @@ func (s *Socket) notifyOutgoing(p *Packet) {
 // *ConnectError-like *EventError).
 func (s *Socket) Use(mw func(e *Event) error) {
 	s.mu.Lock()
-	s.middleware = append(s.middleware, mw)
+	x := s.extrasLocked()
+	x.middleware = append(x.middleware, mw)
 	s.mu.Unlock()
 }
 
@@ -196,14 +224,18 @@ func (e *EventError) Error() string { return e.Message }
 // with.
 func (s *Socket) OnError(f func(error)) {
 	s.mu.Lock()
-	s.onError = append(s.onError, f)
+	x := s.extrasLocked()
+	x.onError = append(x.onError, f)
 	s.mu.Unlock()
 }
 
 // refuseEvent reports a middleware's refusal to the server's OnError handlers and the client.
 func (s *Socket) refuseEvent(err error) {
 	s.mu.Lock()
-	handlers := s.onError
+	var handlers []func(error)
+	if s.ext != nil {
+		handlers = s.ext.onError
+	}
 	s.mu.Unlock()
 	for _, f := range handlers {
 		s.client.box.safely(func() { f(err) })
@@ -221,7 +253,8 @@ func (s *Socket) refuseEvent(err error) {
 // who left.
 func (s *Socket) OnDisconnecting(f func(reason string)) {
 	s.mu.Lock()
-	s.onDisconnecting = append(s.onDisconnecting, f)
+	x := s.extrasLocked()
+	x.onDisconnecting = append(x.onDisconnecting, f)
 	s.mu.Unlock()
 }
 
@@ -230,18 +263,19 @@ func (s *Socket) OnDisconnecting(f func(reason string)) {
 func (s *Socket) Context() context.Context {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ctx == nil {
-		s.ctx, s.cancel = context.WithCancel(context.Background())
+	x := s.extrasLocked()
+	if x.ctx == nil {
+		x.ctx, x.cancel = context.WithCancel(context.Background())
 		if s.ended {
-			s.cancel()
+			x.cancel()
 		}
 	}
-	return s.ctx
+	return x.ctx
 }
 
 // endContextLocked ends the socket's context, if one was asked for. It is called with s.mu held.
 func (s *Socket) endContextLocked() {
-	if s.cancel != nil {
-		s.cancel()
+	if s.ext != nil && s.ext.cancel != nil {
+		s.ext.cancel()
 	}
 }
