@@ -93,7 +93,7 @@ func (c *client) route(p *packet) {
 
 // connect starts joining a namespace; middleware and handlers run in the mailbox.
 func (c *client) connect(p *packet) {
-	nsp := c.srv.namespace(p.nsp)
+	nsp := c.srv.joinNamespace(p.nsp, p.data)
 	if nsp == nil {
 		c.sendPacket(&packet{typ: packetConnectError, nsp: p.nsp, id: -1, data: invalidNamespace})
 		return
@@ -103,6 +103,7 @@ func (c *client) connect(p *packet) {
 	// just disconnected that socket: the client may rejoin before the close has run.
 	if old := c.sockets[p.nsp]; old != nil && !old.isLeaving() {
 		c.mu.Unlock()
+		c.srv.joined(nsp)
 		c.conn.Close(engineio.ReasonParseError) // a second CONNECT to a joined namespace
 		return
 	}
@@ -112,7 +113,9 @@ func (c *client) connect(p *packet) {
 	}
 	c.sockets[p.nsp] = s
 	c.mu.Unlock()
-	c.box.post(func() { nsp.admit(s) }, true)
+	if !c.box.post(func() { nsp.admit(s) }, true) {
+		c.srv.joined(nsp) // the connection is gone: admit will not run
+	}
 }
 
 var invalidNamespace = []byte(`{"message":"Invalid namespace"}`)

@@ -24,6 +24,9 @@ type Config struct {
 	MaxPendingEvents int
 	// AdapterFactory makes the Adapter of each namespace. Default NewMemoryAdapter.
 	AdapterFactory func(nsp *Namespace) Adapter
+	// CleanupEmptyChildNamespaces removes a child of a ParentNamespace once its last socket has
+	// left (a new client creates it again). Default false, as in Node.js.
+	CleanupEmptyChildNamespaces bool
 	// ClientFiles, when set, serves the official browser client: requests for
 	// socket.io.js, socket.io.min.js and their .map files under the server's path are answered
 	// from the top of this file system, as a Node.js Socket.IO server does.

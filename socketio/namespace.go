@@ -19,6 +19,8 @@ type Namespace struct {
 	count   atomic.Int64
 
 	serverSide serverSideHandlers
+	parent     *ParentNamespace // the namespace that made this one, or nil
+	joining    int              // clients between CONNECT and the end of admit; guarded by srv.mu
 
 	mu         sync.RWMutex
 	middleware []func(*Socket) error
@@ -70,8 +72,12 @@ func (n *Namespace) On(event string, h func(*Event)) {
 
 func (n *Namespace) fallbackHandlers(event string) []func(*Event) {
 	n.mu.RLock()
-	defer n.mu.RUnlock()
-	return n.onAnyEvent[event]
+	own := n.onAnyEvent[event]
+	n.mu.RUnlock()
+	if n.parent != nil {
+		return append(slices.Clip(n.parent.eventHandlers(event)), own...)
+	}
+	return own
 }
 
 // Emit sends an event to every socket of the namespace (io.emit in Node.js).
@@ -144,9 +150,14 @@ func (n *Namespace) nextAckID() int64 { return n.ackSeq.Add(1) - 1 }
 // admit runs the middleware for a connecting socket and, if they all agree, connects it. It runs
 // in the connection's mailbox.
 func (n *Namespace) admit(s *Socket) {
+	defer n.srv.joined(n)
 	n.mu.RLock()
 	mws := n.middleware
 	n.mu.RUnlock()
+	if n.parent != nil {
+		parentMWs, _ := n.parent.hooks()
+		mws = append(slices.Clip(parentMWs), mws...)
+	}
 	for _, mw := range mws {
 		if err := n.runMiddleware(mw, s); err != nil {
 			n.refuse(s, err)
@@ -164,6 +175,10 @@ func (n *Namespace) admit(s *Socket) {
 	n.sockets[s.id] = s
 	handlers := n.onConnect
 	n.mu.Unlock()
+	if n.parent != nil {
+		_, parentConnects := n.parent.hooks()
+		handlers = append(slices.Clip(parentConnects), handlers...)
+	}
 	n.count.Add(1)
 	n.adapter.AddAll(s, []string{s.id})
 	s.client.joined()
@@ -219,4 +234,5 @@ func (n *Namespace) remove(s *Socket) {
 		n.count.Add(-1)
 	}
 	n.mu.Unlock()
+	n.srv.cleanup(n)
 }

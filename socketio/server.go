@@ -23,6 +23,7 @@ type Server struct {
 
 	mu         sync.RWMutex
 	namespaces map[string]*Namespace
+	parents    []*ParentNamespace // in the order they were made; the first match wins
 	main       *Namespace
 	started    time.Time // served as the client files' Last-Modified
 
