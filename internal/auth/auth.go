@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -26,6 +27,12 @@ const (
 	DefaultLoginFailures = 10
 	DefaultLoginWindow   = 15 * time.Minute
 	DefaultLimiterSize   = 10000
+
+	DefaultLoginFailuresPerAddress = 30
+	DefaultLoginFailuresPerUser    = 100
+	DefaultRegistrations           = 10
+	DefaultRegistrationWindow      = time.Hour
+	DefaultBcryptWait              = 10 * time.Second
 )
 
 // MinSecretLen is the shortest Config.Secret New accepts.
@@ -73,15 +80,39 @@ type Config struct {
 	// when zero.
 	CacheSize int
 
-	// LoginFailures failed logins within LoginWindow, for one username or
-	// from one client IP, block further attempts until the window ends.
-	// Defaults: DefaultLoginFailures and DefaultLoginWindow.
-	LoginFailures int
-	LoginWindow   time.Duration
-	// LimiterSize bounds how many usernames and IPs the login limiter
-	// remembers (each): DefaultLimiterSize when zero. The oldest are
+	// The login limits, each counting failed logins within LoginWindow
+	// (DefaultLoginWindow when zero) and refusing further attempts until the
+	// window ends:
+	//  - LoginFailures (DefaultLoginFailures) for one username from one
+	//    client address: a guesser is slowed, the owner elsewhere is not;
+	//  - LoginFailuresPerAddress (DefaultLoginFailuresPerAddress) from one
+	//    address, whatever the usernames: a sprayer of many names;
+	//  - LoginFailuresPerUser (DefaultLoginFailuresPerUser) for one username
+	//    from every address together: a distributed guesser. Past it only
+	//    addresses the account has signed in from (within SessionTTL) may
+	//    still try, so failures from elsewhere never lock the owner out of
+	//    an address they use.
+	LoginFailures           int
+	LoginFailuresPerAddress int
+	LoginFailuresPerUser    int
+	LoginWindow             time.Duration
+	// Registrations accounts may be created from one client address within
+	// RegistrationWindow; further attempts get ErrTooManyAccounts. Defaults
+	// DefaultRegistrations and DefaultRegistrationWindow.
+	Registrations      int
+	RegistrationWindow time.Duration
+	// LimiterSize bounds how many keys each limiter remembers (usernames,
+	// addresses, pairs): DefaultLimiterSize when zero. The oldest are
 	// forgotten first.
 	LimiterSize int
+
+	// BcryptConcurrency bounds the bcrypt computations running at once
+	// (hashing and checking passwords), so that they cannot take every core
+	// from the pages and sockets: half of GOMAXPROCS (at least 1) when zero.
+	// A request waits at most BcryptWait (DefaultBcryptWait) for a slot,
+	// then gets ErrBusy.
+	BcryptConcurrency int
+	BcryptWait        time.Duration
 
 	// GitHub configures "Login with GitHub". It is disabled unless both
 	// ClientID and ClientSecret are set.
@@ -109,9 +140,13 @@ type Auth struct {
 	csrfKey  []byte
 	now      func() time.Time
 	cache    *sessionCache
-	byName   *limiter // login failures per lower-cased username
+	byPair   *limiter // login failures per lower-cased username and client IP
 	byIP     *limiter // login failures per client IP
-	github   *github  // nil when not configured
+	byName   *limiter // login failures per lower-cased username, from anywhere
+	signedIn *limiter // username and client IP pairs that signed in lately (one "failure" marks one)
+	signUps  *limiter // registrations per client IP
+	bcrypt   *bcryptSlots
+	github   *github // nil when not configured
 	dummy    func() []byte
 }
 
@@ -134,6 +169,12 @@ func New(cfg Config) (*Auth, error) {
 	cfg.CacheSize = orDefault(cfg.CacheSize, DefaultCacheSize)
 	cfg.LoginFailures = orDefault(cfg.LoginFailures, DefaultLoginFailures)
 	cfg.LoginWindow = orDefault(cfg.LoginWindow, DefaultLoginWindow)
+	cfg.LoginFailuresPerAddress = orDefault(cfg.LoginFailuresPerAddress, DefaultLoginFailuresPerAddress)
+	cfg.LoginFailuresPerUser = orDefault(cfg.LoginFailuresPerUser, DefaultLoginFailuresPerUser)
+	cfg.Registrations = orDefault(cfg.Registrations, DefaultRegistrations)
+	cfg.RegistrationWindow = orDefault(cfg.RegistrationWindow, DefaultRegistrationWindow)
+	cfg.BcryptConcurrency = orDefault(cfg.BcryptConcurrency, max(1, runtime.GOMAXPROCS(0)/2))
+	cfg.BcryptWait = orDefault(cfg.BcryptWait, DefaultBcryptWait)
 	cfg.LimiterSize = orDefault(cfg.LimiterSize, DefaultLimiterSize)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -146,8 +187,12 @@ func New(cfg Config) (*Auth, error) {
 		csrfKey:  deriveKey(cfg.Secret, "herald csrf cookie v1"),
 		now:      cfg.Now,
 		cache:    newSessionCache(cfg.CacheTTL, cfg.CacheSize),
-		byName:   newLimiter(cfg.LoginFailures, cfg.LoginWindow, cfg.LimiterSize),
-		byIP:     newLimiter(cfg.LoginFailures, cfg.LoginWindow, cfg.LimiterSize),
+		byPair:   newLimiter(cfg.LoginFailures, cfg.LoginWindow, cfg.LimiterSize),
+		byIP:     newLimiter(cfg.LoginFailuresPerAddress, cfg.LoginWindow, cfg.LimiterSize),
+		byName:   newLimiter(cfg.LoginFailuresPerUser, cfg.LoginWindow, cfg.LimiterSize),
+		signedIn: newLimiter(1, cfg.SessionTTL, cfg.LimiterSize),
+		signUps:  newLimiter(cfg.Registrations, cfg.RegistrationWindow, cfg.LimiterSize),
+		bcrypt:   newBcryptSlots(cfg.BcryptConcurrency, cfg.BcryptWait),
 		dummy:    dummyHash(cfg.BcryptCost),
 	}
 	if cfg.GitHub.enabled() {
