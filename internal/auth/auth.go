@@ -68,8 +68,15 @@ type Config struct {
 	TrustProxyHeaders bool
 
 	// AllowedOrigins lists extra origins ("https://chat.example.com") from
-	// which form POSTs are accepted, besides the request's own host.
+	// which form POSTs are accepted, besides the server's own.
 	AllowedOrigins []string
+
+	// PublicURL is the address users open ("https://chat.example.com"),
+	// when it differs from what requests arrive on: behind a
+	// TLS-terminating proxy. Its origin is then the server's own, the only
+	// one accepted besides AllowedOrigins. Empty: the request's own scheme,
+	// host and port.
+	PublicURL string
 
 	// CacheTTL is how long UserFromRequest may reuse a session lookup:
 	// DefaultCacheTTL when zero, no caching when negative. Logout through
@@ -138,16 +145,18 @@ type Auth struct {
 	sessions store.SessionStore
 	cfg      Config
 	csrfKey  []byte
-	now      func() time.Time
-	cache    *sessionCache
-	byPair   *limiter // login failures per lower-cased username and client IP
-	byIP     *limiter // login failures per client IP
-	byName   *limiter // login failures per lower-cased username, from anywhere
-	signedIn *limiter // username and client IP pairs that signed in lately (one "failure" marks one)
-	signUps  *limiter // registrations per client IP
-	bcrypt   *bcryptSlots
-	github   *github // nil when not configured
-	dummy    func() []byte
+	// publicOrigin is Config.PublicURL's origin, or empty.
+	publicOrigin string
+	now          func() time.Time
+	cache        *sessionCache
+	byPair       *limiter // login failures per lower-cased username and client IP
+	byIP         *limiter // login failures per client IP
+	byName       *limiter // login failures per lower-cased username, from anywhere
+	signedIn     *limiter // username and client IP pairs that signed in lately (one "failure" marks one)
+	signUps      *limiter // registrations per client IP
+	bcrypt       *bcryptSlots
+	github       *github // nil when not configured
+	dummy        func() []byte
 }
 
 // New validates cfg and returns a ready Auth.
@@ -179,21 +188,30 @@ func New(cfg Config) (*Auth, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	var publicOrigin string
+	if cfg.PublicURL != "" {
+		o, ok := normalOrigin(cfg.PublicURL)
+		if !ok {
+			return nil, fmt.Errorf("auth: PublicURL %q is not an http or https URL", cfg.PublicURL)
+		}
+		publicOrigin = o
+	}
 
 	a := &Auth{
-		users:    cfg.Users,
-		sessions: cfg.Sessions,
-		cfg:      cfg,
-		csrfKey:  deriveKey(cfg.Secret, "herald csrf cookie v1"),
-		now:      cfg.Now,
-		cache:    newSessionCache(cfg.CacheTTL, cfg.CacheSize),
-		byPair:   newLimiter(cfg.LoginFailures, cfg.LoginWindow, cfg.LimiterSize),
-		byIP:     newLimiter(cfg.LoginFailuresPerAddress, cfg.LoginWindow, cfg.LimiterSize),
-		byName:   newLimiter(cfg.LoginFailuresPerUser, cfg.LoginWindow, cfg.LimiterSize),
-		signedIn: newLimiter(1, cfg.SessionTTL, cfg.LimiterSize),
-		signUps:  newLimiter(cfg.Registrations, cfg.RegistrationWindow, cfg.LimiterSize),
-		bcrypt:   newBcryptSlots(cfg.BcryptConcurrency, cfg.BcryptWait),
-		dummy:    dummyHash(cfg.BcryptCost),
+		users:        cfg.Users,
+		sessions:     cfg.Sessions,
+		cfg:          cfg,
+		csrfKey:      deriveKey(cfg.Secret, "herald csrf cookie v1"),
+		publicOrigin: publicOrigin,
+		now:          cfg.Now,
+		cache:        newSessionCache(cfg.CacheTTL, cfg.CacheSize),
+		byPair:       newLimiter(cfg.LoginFailures, cfg.LoginWindow, cfg.LimiterSize),
+		byIP:         newLimiter(cfg.LoginFailuresPerAddress, cfg.LoginWindow, cfg.LimiterSize),
+		byName:       newLimiter(cfg.LoginFailuresPerUser, cfg.LoginWindow, cfg.LimiterSize),
+		signedIn:     newLimiter(1, cfg.SessionTTL, cfg.LimiterSize),
+		signUps:      newLimiter(cfg.Registrations, cfg.RegistrationWindow, cfg.LimiterSize),
+		bcrypt:       newBcryptSlots(cfg.BcryptConcurrency, cfg.BcryptWait),
+		dummy:        dummyHash(cfg.BcryptCost),
 	}
 	if cfg.GitHub.enabled() {
 		gh, err := newGitHub(cfg.GitHub)
