@@ -148,11 +148,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	defer stopJanitor()
 	go func() { _ = a.auth.RunJanitor(janitorCtx, time.Hour) }()
 
-	srv := &http.Server{
-		Handler:           a.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := newHTTPServer(a.handler)
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
 	if err != nil {
 		a.close(ctx)
