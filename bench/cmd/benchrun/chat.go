@@ -129,7 +129,7 @@ func (tc *toolchain) startApp(ctx context.Context, users int, cpus string) (p *p
 	cmd.Env = append(os.Environ(), "SESSION_SECRET="+appSecret, "LOG_LEVEL=warn")
 	cmd.Stdout = os.Stderr
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, "", "", err
 	}

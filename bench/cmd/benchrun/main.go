@@ -451,7 +451,7 @@ func runOne(ctx context.Context, tc *toolchain, s settings, c benchCase, v varia
 	argv = pinned(s.clientCPUs, append(append(argv, c.Args...), extra...))
 	cmd := exec.CommandContext(rctx, argv[0], argv[1:]...)
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childAttr()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.Output()

@@ -253,7 +253,7 @@ func (tc *toolchain) startPeer(ctx context.Context, v variant, pingInterval time
 		cmd.Env = append(cmd.Env, "BENCH_PING_INTERVAL_MS="+strconv.FormatInt(pingInterval.Milliseconds(), 10))
 	}
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childAttr()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
