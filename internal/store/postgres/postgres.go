@@ -85,6 +85,9 @@ func poolConfig(url string) (*pgxpool.Config, error) {
 	// idle ones before use so one outage does not cost one failed request
 	// per pooled connection after the server is back.
 	cfg.HealthCheckPeriod = 5 * time.Second
+	// Connections idle for a second are pinged before use (pgx's default);
+	// a dead one must not hold up the request that found it.
+	cfg.PingTimeout = 2 * time.Second
 	return cfg, nil
 }
 
