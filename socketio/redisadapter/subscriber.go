@@ -200,7 +200,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 func (s *subscriber) onMessage(m rueidis.PubSubMessage) {
 	s.c.stats.received.Add(1)
 	if len(m.Message) > s.c.cfg.MaxMessageBytes {
-		s.c.drop("message too big", "channel", m.Channel, "bytes", len(m.Message))
+		s.c.drop(DropTooBig, "message too big", "channel", m.Channel, "bytes", len(m.Message))
 		return
 	}
 	s.routes.RLock()
@@ -227,7 +227,8 @@ func (s *subscriber) onMessage(m rueidis.PubSubMessage) {
 }
 
 // drop counts and logs (at debug) a message from Redis that is not used.
-func (c *Cluster) drop(why string, args ...any) {
+func (c *Cluster) drop(reason DropReason, why string, args ...any) {
 	c.stats.dropped.Add(1)
+	c.stats.droppedBy[reason.index()].Add(1)
 	c.log.Debug("redisadapter: dropping a message: "+why, args...)
 }
