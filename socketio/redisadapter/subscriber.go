@@ -166,8 +166,8 @@ func (s *subscriber) run(ctx context.Context) {
 			first = false
 			close(s.connected)
 		} else {
-			s.c.stats.reconnects.Add(1)
-			s.c.log.Info("redisadapter: resubscribed after a lost connection")
+			n := s.c.stats.reconnects.Add(1)
+			s.c.log.Info("redisadapter: resubscribed after a lost connection", "channels", len(channels), "patterns", len(patterns), "resubscribes", n)
 			for _, f := range hooks {
 				go f()
 			}
