@@ -82,6 +82,12 @@ fuzz:
 	$(GO) test ./engineio -run '^$$' -fuzz FuzzWebSocketFrames -fuzztime $(FUZZTIME)
 	$(GO) test ./engineio -run '^$$' -fuzz FuzzParseParams -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio -run '^$$' -fuzz FuzzDecodeText -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzDecodeMsgpack$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzPacketConversion$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzBroadcastMessage$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzResponse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzHandshake$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio -run '^$$' -fuzz FuzzDecodeBinarySequence -fuzztime $(FUZZTIME)
 
 ## bench: the side-by-side benchmarks (Herald, Node Socket.IO, zishang520/socket.io); long

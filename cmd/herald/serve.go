@@ -96,6 +96,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		}
 	}
 	m := metrics.New(io.Engine().Count)
+	if cluster != nil {
+		m.Cluster(cluster.Stats)
+	}
 	room, err := chat.New(ctx, chat.Config{Logger: log, Presence: presence}, io.Of("/"), db.Messages(), chat.AuthenticatorFunc(func(r *http.Request) (chat.Identity, bool) {
 		session, user, ok := a.SessionFromRequest(r)
 		return chat.Identity{UserID: user.ID, Username: user.Username, SessionID: session.ID}, ok
