@@ -28,4 +28,12 @@ func TestMixedCluster(t *testing.T) {
 			}
 		}
 	})
+	t.Run("fetchSockets sees every socket of every node", func(t *testing.T) {
+		m.t = t
+		for _, n := range m.nodes {
+			m.checkFetch(n, nil, m.live)
+			m.checkFetch(n, map[string]any{"rooms": []string{"red"}}, m.in("-red"))
+			m.checkFetch(n, map[string]any{"except": []string{"red"}}, m.in("-blue"))
+		}
+	})
 }
