@@ -3,8 +3,6 @@ package cluster_test
 import (
 	"encoding/json"
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -54,13 +52,16 @@ type mixed struct {
 	by      map[string]*client // by name
 	live    []string           // names of the clients still connected, in connection order
 	fences  int
+
+	top         *testing.T // the test that owns the processes
+	emitterProc *proc      // emitter.mjs, once started
 }
 
 // startMixed starts Redis, a Node.js node "node" and two Herald nodes "h1" and "h2", and on each
 // node two clients, "<node>-red" in room red and "<node>-blue" in room blue.
 func startMixed(t *testing.T) *mixed {
 	t.Helper()
-	m := &mixed{t: t, redis: redistest.Start(t), by: map[string]*client{}}
+	m := &mixed{t: t, top: t, redis: redistest.Start(t), by: map[string]*client{}}
 	for _, n := range []struct{ kind, name string }{{"node", "node"}, {"herald", "h1"}, {"herald", "h2"}} {
 		m.nodes = append(m.nodes, startNode(t, n.kind, n.name, m.redis.URL()))
 	}
@@ -144,12 +145,30 @@ func tagged(evs []line, event, tag string) map[string]int {
 		if e.Ev != "event" || e.Event != event {
 			continue
 		}
-		var args []map[string]any
-		if json.Unmarshal(e.Args, &args) == nil && len(args) > 0 && args[0]["tag"] == tag {
+		var args []json.RawMessage
+		if json.Unmarshal(e.Args, &args) == nil && firstTag(args) == tag {
 			got[e.Name]++
 		}
 	}
 	return got
+}
+
+// firstTag returns the "tag" of the first of args, if it is an object that has one.
+func firstTag(args []json.RawMessage) string {
+	var first struct{ Tag string }
+	if len(args) == 0 || json.Unmarshal(args[0], &first) != nil {
+		return ""
+	}
+	return first.Tag
+}
+
+// use makes t the test that the cluster's failures go to, for a subtest.
+func (m *mixed) use(t *testing.T) {
+	m.t = t
+	for _, n := range m.nodes {
+		n.setT(t)
+	}
+	m.clients.setT(t)
 }
 
 // fence broadcasts a fence event from node to every client and waits until every live client
@@ -198,15 +217,16 @@ func (m *mixed) broadcastFrom(from *clusterNode, tag string, fields map[string]a
 	m.expectOnce(m.fence(from), "news", tag, want)
 }
 
-// emitter runs emitter.mjs once with cmd.
+// emitter has emitter.mjs publish cmd, started on first use.
 func (m *mixed) emitter(cmd map[string]any) {
 	m.t.Helper()
-	b, _ := json.Marshal(cmd)
-	c := exec.Command(nodeBinary(m.t), "emitter.mjs", m.redis.URL(), string(b))
-	c.Dir = filepath.Join(repoRoot, "test", "cluster")
-	if out, err := c.CombinedOutput(); err != nil {
-		m.t.Fatalf("emitter.mjs %s: %v\n%s", b, err, out)
+	if m.emitterProc == nil {
+		m.emitterProc = startProc(m.top, "emitter", nil, nodeBinary(m.t), "emitter.mjs", m.redis.URL())
+		m.emitterProc.until("emitter ready", func(evs []line) bool { return len(evs) > 0 && evs[0].Ev == "ready" })
 	}
+	m.emitterProc.setT(m.t)
+	op, _ := cmd["op"].(string)
+	m.emitterProc.must(nil, op, cmd)
 }
 
 // liveWith returns the live clients for which keep holds.

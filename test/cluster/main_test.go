@@ -199,22 +199,35 @@ func (p *proc) read(r io.Reader) {
 	p.mu.Unlock()
 }
 
+// setT makes t the test that the process's failures go to.
+func (p *proc) setT(t *testing.T) {
+	p.mu.Lock()
+	p.t = t
+	p.mu.Unlock()
+}
+
+func (p *proc) test() *testing.T {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.t
+}
+
 // send writes one command line.
 func (p *proc) send(cmd map[string]any) {
-	p.t.Helper()
+	p.test().Helper()
 	b, err := json.Marshal(cmd)
 	if err != nil {
-		p.t.Fatal(err)
+		p.test().Fatal(err)
 	}
 	if _, err := p.stdin.Write(append(b, '\n')); err != nil {
-		p.t.Fatalf("writing to %s: %v (stderr: %s)", p.name, err, p.stderr.String())
+		p.test().Fatalf("writing to %s: %v (stderr: %s)", p.name, err, p.stderr.String())
 	}
 }
 
 // call sends a command and waits for its answer; the answer's error, if any, is returned with
 // the result.
 func (p *proc) call(op string, fields map[string]any) (json.RawMessage, string) {
-	p.t.Helper()
+	p.test().Helper()
 	p.mu.Lock()
 	p.nextID++
 	id := p.nextID
@@ -230,30 +243,30 @@ func (p *proc) call(op string, fields map[string]any) (json.RawMessage, string) 
 	case l := <-ch:
 		return l.Result, l.Error
 	case <-p.exited:
-		p.t.Fatalf("%s exited during %s; stderr:\n%s", p.name, op, p.stderr.String())
+		p.test().Fatalf("%s exited during %s; stderr:\n%s", p.name, op, p.stderr.String())
 	case <-time.After(callTimeout):
-		p.t.Fatalf("%s did not answer %s within %v; stderr:\n%s", p.name, op, callTimeout, p.stderr.String())
+		p.test().Fatalf("%s did not answer %s within %v; stderr:\n%s", p.name, op, callTimeout, p.stderr.String())
 	}
 	return nil, ""
 }
 
 // must is call for a command that must succeed, decoding its result into dst (if not nil).
 func (p *proc) must(dst any, op string, fields map[string]any) {
-	p.t.Helper()
+	p.test().Helper()
 	res, errText := p.call(op, fields)
 	if errText != "" {
-		p.t.Fatalf("%s: %s %v: %s", p.name, op, fields, errText)
+		p.test().Fatalf("%s: %s %v: %s", p.name, op, fields, errText)
 	}
 	if dst != nil {
 		if err := json.Unmarshal(res, dst); err != nil {
-			p.t.Fatalf("%s: %s: result %s: %v", p.name, op, res, err)
+			p.test().Fatalf("%s: %s: result %s: %v", p.name, op, res, err)
 		}
 	}
 }
 
 // until waits until cond holds for the events so far and returns them.
 func (p *proc) until(desc string, cond func([]line) bool) []line {
-	p.t.Helper()
+	p.test().Helper()
 	deadline := time.NewTimer(waitTimeout)
 	defer deadline.Stop()
 	for {
@@ -262,7 +275,7 @@ func (p *proc) until(desc string, cond func([]line) bool) []line {
 		p.mu.Unlock()
 		for _, e := range evs {
 			if e.Ev == "fatal" {
-				p.t.Fatalf("%s failed: %s", p.name, e.Message)
+				p.test().Fatalf("%s failed: %s", p.name, e.Message)
 			}
 		}
 		if cond(evs) {
@@ -271,9 +284,9 @@ func (p *proc) until(desc string, cond func([]line) bool) []line {
 		select {
 		case <-changed:
 		case <-p.exited:
-			p.t.Fatalf("%s exited while waiting for %s; stderr:\n%s", p.name, desc, p.stderr.String())
+			p.test().Fatalf("%s exited while waiting for %s; stderr:\n%s", p.name, desc, p.stderr.String())
 		case <-deadline.C:
-			p.t.Fatalf("%s: no %s within %v; last events:\n%s", p.name, desc, waitTimeout, dump(evs, 30))
+			p.test().Fatalf("%s: no %s within %v; last events:\n%s", p.name, desc, waitTimeout, dump(evs, 30))
 		}
 	}
 }

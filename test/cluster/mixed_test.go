@@ -10,13 +10,13 @@ func TestMixedCluster(t *testing.T) {
 	m := startMixed(t)
 
 	t.Run("broadcast from any node reaches every client once", func(t *testing.T) {
-		m.t = t
+		m.use(t)
 		for _, n := range m.nodes {
 			m.broadcastFrom(n, "all-from-"+n.name, nil, m.live)
 		}
 	})
 	t.Run("rooms and except cross nodes", func(t *testing.T) {
-		m.t = t
+		m.use(t)
 		for _, n := range m.nodes {
 			m.broadcastFrom(n, "red-from-"+n.name, map[string]any{"rooms": []string{"red"}}, m.in("-red"))
 			m.broadcastFrom(n, "red+blue-from-"+n.name, map[string]any{"rooms": []string{"red", "blue"}}, m.live)
@@ -29,11 +29,103 @@ func TestMixedCluster(t *testing.T) {
 		}
 	})
 	t.Run("fetchSockets sees every socket of every node", func(t *testing.T) {
-		m.t = t
+		m.use(t)
 		for _, n := range m.nodes {
 			m.checkFetch(n, nil, m.live)
 			m.checkFetch(n, map[string]any{"rooms": []string{"red"}}, m.in("-red"))
 			m.checkFetch(n, map[string]any{"except": []string{"red"}}, m.in("-blue"))
 		}
+	})
+	t.Run("remote join and leave act on sockets of the other kind", func(t *testing.T) {
+		m.use(t)
+		node, h1, h2 := m.node("node"), m.node("h1"), m.node("h2")
+		node.must(nil, "join", map[string]any{"rooms": []string{"blue"}, "add": []string{"green"}})
+		m.fence(node)
+		m.broadcastFrom(h1, "green-1", map[string]any{"rooms": []string{"green"}}, m.in("-blue"))
+		m.checkFetch(h2, map[string]any{"rooms": []string{"green"}}, m.in("-blue"))
+		h1.must(nil, "leave", map[string]any{"rooms": []string{"green"}, "except": []string{m.by["node-blue"].sid}, "remove": []string{"green"}})
+		m.fence(h1)
+		m.broadcastFrom(node, "green-2", map[string]any{"rooms": []string{"green"}}, []string{"node-blue"})
+		m.checkFetch(node, map[string]any{"rooms": []string{"green"}}, []string{"node-blue"})
+		h2.must(nil, "join", map[string]any{"rooms": []string{m.by["node-red"].sid}, "add": []string{"purple"}})
+		node.must(nil, "join", map[string]any{"rooms": []string{m.by["h2-red"].sid}, "add": []string{"purple"}})
+		m.fence(h2)
+		m.fence(node)
+		m.broadcastFrom(h1, "purple-1", map[string]any{"rooms": []string{"purple"}}, []string{"node-red", "h2-red"})
+		node.must(nil, "leave", map[string]any{"rooms": []string{"purple", "green"}, "remove": []string{"purple", "green"}})
+		m.fence(node)
+		m.broadcastFrom(h2, "purple-2", map[string]any{"rooms": []string{"purple", "green"}}, nil)
+		m.checkFetch(h1, map[string]any{"rooms": []string{"purple", "green"}}, nil)
+	})
+	t.Run("remote disconnect acts on sockets of the other kind", func(t *testing.T) {
+		m.use(t)
+		for _, n := range m.nodes {
+			m.connect(n.name+"-doomed", n, "doomed")
+		}
+		m.node("h2").must(nil, "disconnect", map[string]any{"rooms": []string{"doomed"}, "except": []string{m.by["h2-doomed"].sid}})
+		m.gone("node-doomed", "h1-doomed")
+		m.node("node").must(nil, "disconnect", map[string]any{"rooms": []string{m.by["h2-doomed"].sid}, "close": true})
+		m.gone("h2-doomed")
+		m.expectReason("node-doomed", "io server disconnect")
+		m.expectReason("h1-doomed", "io server disconnect")
+		for _, n := range m.nodes {
+			m.broadcastFrom(n, "after-disconnect-from-"+n.name, nil, m.live)
+			m.checkFetch(n, map[string]any{"rooms": []string{"doomed"}}, nil)
+		}
+	})
+	t.Run("serverSideEmit with and without acks, both ways", func(t *testing.T) {
+		m.use(t)
+		for _, n := range m.nodes {
+			m.checkServerSideEmitWithAck(n, "ssa-from-"+n.name)
+		}
+		for _, n := range m.nodes {
+			tag := "ss-from-" + n.name
+			n.must(nil, "serverSideEmit", map[string]any{"event": "ss2", "args": []any{map[string]any{"tag": tag}, 42}})
+			for _, other := range m.nodes {
+				if other != n {
+					m.waitServerEvent(other, "ss2", tag, false)
+				}
+			}
+		}
+	})
+	t.Run("binary is intact both ways", func(t *testing.T) {
+		m.use(t)
+		for _, n := range m.nodes {
+			m.checkBinary(n.name, func(cmd map[string]any) { n.must(nil, "emit", cmd) }, n)
+		}
+	})
+	t.Run("emitWithAck from both kinds collects every client's ack", func(t *testing.T) {
+		m.use(t)
+		for _, n := range m.nodes {
+			m.checkEmitWithAck(n, nil, m.live)
+			m.checkEmitWithAck(n, map[string]any{"rooms": []string{"red"}}, m.in("-red"))
+		}
+	})
+	t.Run("redis-emitter reaches every client and node", func(t *testing.T) {
+		m.use(t)
+		m.emitterBroadcast("emitter-all", nil, m.live)
+		m.emitterBroadcast("emitter-red", map[string]any{"rooms": []string{"red"}}, m.in("-red"))
+		m.emitterBroadcast("emitter-not-red", map[string]any{"except": []string{"red"}}, m.in("-blue"))
+		m.checkBinary("emitter", m.emitter, m.node("h1"))
+		m.emitter(map[string]any{"op": "join", "rooms": []string{"blue"}, "add": []string{"orange"}})
+		m.fenceAll()
+		for _, n := range m.nodes {
+			m.checkFetch(n, map[string]any{"rooms": []string{"orange"}}, m.in("-blue"))
+		}
+		m.emitter(map[string]any{"op": "leave", "rooms": []string{"orange"}, "remove": []string{"orange"}})
+		m.fenceAll()
+		for _, n := range m.nodes {
+			m.checkFetch(n, map[string]any{"rooms": []string{"orange"}}, nil)
+		}
+		m.emitter(map[string]any{"op": "serverSideEmit", "event": "ss2", "args": []any{map[string]any{"tag": "emitter-ss"}}})
+		for _, n := range m.nodes {
+			m.waitServerEvent(n, "ss2", "emitter-ss", false)
+		}
+		for _, n := range m.nodes {
+			m.connect(n.name+"-emitted", n, "emitted")
+		}
+		m.emitter(map[string]any{"op": "disconnect", "rooms": []string{"emitted"}})
+		m.gone("node-emitted", "h1-emitted", "h2-emitted")
+		m.expectReason("h1-emitted", "io server disconnect")
 	})
 }
