@@ -12,7 +12,7 @@
 // and reads what the sockets observe on stdout, one JSON object per line, each with "ev" and the
 // socket's "name": connect {sid}, connect_error {message}, disconnect {reason}, and event {event,
 // args} for every event a server sends (binary as {"$bin": base64}). An event that asks for an
-// ack is answered with {client: name, event}.
+// ack is answered with {client: name, event, blob: <bytes 0 1 254 255>}.
 import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
 import { toWire } from "./wire.mjs";
@@ -50,7 +50,8 @@ function connect(cmd) {
     const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
     out({ ev: "event", name, event, args: toWire(args) });
     if (ack) {
-      ack({ client: name, event });
+      // Binary in the answer too: between nodes it travels in msgpack (BROADCAST_ACK).
+      ack({ client: name, event, blob: Buffer.from([0, 1, 254, 255]) });
     }
   });
 }

@@ -341,3 +341,31 @@ func (p *proc) dead() bool {
 
 // sleep is the pause between two tries of a bounded retry loop.
 func sleep() { time.Sleep(50 * time.Millisecond) }
+
+// signal sends sig to the process (SIGSTOP freezes it, SIGCONT thaws it).
+func (p *proc) signal(sig os.Signal) {
+	p.test().Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.test().Fatalf("signalling %s: %v", p.name, err)
+	}
+}
+
+// waitFor waits at most timeout for cond to hold for the events so far and reports whether it
+// did.
+func (p *proc) waitFor(timeout time.Duration, cond func([]line) bool) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		p.mu.Lock()
+		evs, changed := p.events, p.changed
+		p.mu.Unlock()
+		if cond(evs) {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return false
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package cluster_test
 
 import (
+	"context"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -127,5 +130,63 @@ func TestMixedCluster(t *testing.T) {
 		m.emitter(map[string]any{"op": "disconnect", "rooms": []string{"emitted"}})
 		m.gone("node-emitted", "h1-emitted", "h2-emitted")
 		m.expectReason("h1-emitted", "io server disconnect")
+	})
+	t.Run("a frozen node makes requests time out cleanly, then answers again", func(t *testing.T) {
+		m.use(t)
+		node, h1, h2 := m.node("node"), m.node("h1"), m.node("h2")
+		h2.signal(syscall.SIGSTOP)
+		stopped := true
+		defer func() {
+			if stopped {
+				h2.signal(syscall.SIGCONT)
+			}
+		}()
+		for _, n := range []*clusterNode{node, h1} {
+			res, errText := n.call("fetch", nil)
+			if !strings.Contains(errText, "timeout") {
+				t.Errorf("%s: fetchSockets with a frozen node: error %q, result %s", n.name, errText, res)
+			}
+		}
+		res, errText := h1.call("serverSideEmitWithAck", map[string]any{"event": "ss", "args": []any{map[string]any{"tag": "frozen"}}})
+		if !strings.Contains(errText, "timeout") || !strings.Contains(string(res), `"node":"node"`) || strings.Contains(string(res), `"node":"h2"`) {
+			t.Errorf("h1: serverSideEmitWithAck with a frozen node: error %q, answers %s", errText, res)
+		}
+		h2.signal(syscall.SIGCONT)
+		stopped = false
+		for _, n := range m.nodes {
+			m.broadcastFrom(n, "thawed-from-"+n.name, nil, m.live)
+			m.checkFetch(n, nil, m.live)
+		}
+	})
+	t.Run("Redis restarted: cross-node traffic resumes by itself", func(t *testing.T) {
+		m.use(t)
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		m.redis.Restart(ctx)
+		for _, n := range m.nodes {
+			m.waitDelivery(n, "after-restart-from-"+n.name)
+		}
+		m.waitServers(3)
+		for _, n := range m.nodes {
+			m.broadcastFrom(n, "once-after-restart-from-"+n.name, map[string]any{"except": []string{"blue"}}, m.in("-red"))
+			m.checkFetch(n, nil, m.live)
+			m.checkServerSideEmitWithAck(n, "ssa-after-restart-from-"+n.name)
+			m.checkEmitWithAck(n, nil, m.live)
+		}
+		m.emitterBroadcast("emitter-after-restart", nil, m.live)
+		m.noDisconnections()
+	})
+	t.Run("a Node.js node killed: the others keep working", func(t *testing.T) {
+		m.use(t)
+		m.killNode(m.node("node"))
+	})
+	t.Run("then a Herald node killed: the last keeps working", func(t *testing.T) {
+		m.use(t)
+		m.killNode(m.node("h2"))
+		h1 := m.node("h1")
+		res, errText := h1.call("serverSideEmitWithAck", map[string]any{"event": "ss", "args": []any{map[string]any{"tag": "alone"}}})
+		if errText != "" || string(res) != "[]" {
+			t.Errorf("h1 alone: serverSideEmitWithAck: error %q, answers %s", errText, res)
+		}
 	})
 }

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
+	"time"
 )
 
 // expectReason checks the reason the client named name gave for its disconnection.
@@ -171,13 +174,19 @@ func (m *mixed) checkEmitWithAck(n *clusterNode, selector map[string]any, want [
 	if errText != "" {
 		m.t.Fatalf("%s: emitWithAck %v: %s (answers %s)", n.name, selector, errText, res)
 	}
-	var replies []struct{ Client, Event string }
+	var replies []struct {
+		Client, Event string
+		Blob          struct{ Bin string `json:"$bin"` }
+	}
 	if err := json.Unmarshal(res, &replies); err != nil {
 		m.t.Fatalf("%s: emitWithAck answers %s: %v", n.name, res, err)
 	}
 	var got []string
 	for _, r := range replies {
 		got = append(got, r.Client)
+		if r.Event != "ask" || r.Blob.Bin != base64.StdEncoding.EncodeToString([]byte{0, 1, 254, 255}) {
+			m.t.Errorf("%s: emitWithAck: %s answered %+v", n.name, r.Client, r)
+		}
 	}
 	sort.Strings(got)
 	want = slices.Clone(want)
@@ -197,4 +206,71 @@ func (m *mixed) emitterBroadcast(tag string, selector map[string]any, want []str
 	}
 	m.emitter(cmd)
 	m.expectOnce(m.fenceAll(), "news", tag, want)
+}
+
+// waitDelivery broadcasts from n, again and again with fresh tags, until one broadcast reaches
+// every live client: after Redis comes back, the nodes resubscribe by themselves.
+func (m *mixed) waitDelivery(n *clusterNode, tag string) {
+	m.t.Helper()
+	for i := 0; i < 60; i++ {
+		try := tag + "-" + strconv.Itoa(i)
+		n.must(nil, "emit", map[string]any{"event": "probe", "args": []any{map[string]any{"tag": try}}})
+		if m.clients.waitFor(250*time.Millisecond, func(evs []line) bool {
+			got := tagged(evs, "probe", try)
+			for _, name := range m.live {
+				if got[name] == 0 {
+					return false
+				}
+			}
+			return true
+		}) {
+			return
+		}
+	}
+	m.t.Fatalf("broadcasts from %s never again reached every client", n.name)
+}
+
+// noDisconnections checks that no live client has disconnected.
+func (m *mixed) noDisconnections() {
+	m.t.Helper()
+	m.clients.mu.Lock()
+	defer m.clients.mu.Unlock()
+	for _, e := range m.clients.events {
+		if e.Ev == "disconnect" && slices.Contains(m.live, e.Name) {
+			m.t.Errorf("%s disconnected: %s", e.Name, e.Reason)
+		}
+	}
+}
+
+// killNode kills n with SIGKILL and checks that the cluster goes on without it: requests that
+// need every node complete (or, until Redis has counted the node out, fail with a timeout), and
+// broadcasts, fetches and acks work among the others.
+func (m *mixed) killNode(n *clusterNode) {
+	m.t.Helper()
+	var orphans []string
+	for _, name := range m.live {
+		if m.by[name].node == n {
+			orphans = append(orphans, name)
+		}
+	}
+	n.kill9()
+	m.gone(orphans...)
+	survivors := m.alive()
+	for _, s := range survivors {
+		res, errText := s.call("fetch", nil)
+		if errText != "" && !strings.Contains(errText, "timeout") {
+			m.t.Errorf("%s: fetchSockets just after %s was killed: error %q, result %s", s.name, n.name, errText, res)
+		}
+	}
+	m.waitServers(len(survivors))
+	for _, s := range survivors {
+		m.checkFetch(s, nil, m.live)
+		m.broadcastFrom(s, "after-"+n.name+"-killed-from-"+s.name, nil, m.live)
+		m.broadcastFrom(s, "red-after-"+n.name+"-killed-from-"+s.name, map[string]any{"rooms": []string{"red"}}, m.in("-red"))
+		m.checkEmitWithAck(s, nil, m.live)
+		if len(survivors) > 1 {
+			m.checkServerSideEmitWithAck(s, "ssa-after-"+n.name+"-killed-from-"+s.name)
+		}
+	}
+	m.emitterBroadcast("emitter-after-"+n.name+"-killed", nil, m.live)
 }
