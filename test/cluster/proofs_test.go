@@ -176,7 +176,9 @@ func (m *mixed) checkEmitWithAck(n *clusterNode, selector map[string]any, want [
 	}
 	var replies []struct {
 		Client, Event string
-		Blob          struct{ Bin string `json:"$bin"` }
+		Blob          struct {
+			Bin string `json:"$bin"`
+		}
 	}
 	if err := json.Unmarshal(res, &replies); err != nil {
 		m.t.Fatalf("%s: emitWithAck answers %s: %v", n.name, res, err)
