@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -37,6 +38,18 @@ func TestMixedCluster(t *testing.T) {
 			m.checkFetch(n, nil, m.live)
 			m.checkFetch(n, map[string]any{"rooms": []string{"red"}}, m.in("-red"))
 			m.checkFetch(n, map[string]any{"except": []string{"red"}}, m.in("-blue"))
+		}
+		// allRooms (the ALL_ROOMS request) exists in the Node.js adapter only.
+		var rooms []string
+		m.node("node").must(&rooms, "allRooms", nil)
+		want := []string{"red", "blue"}
+		for _, name := range m.live {
+			want = append(want, m.by[name].sid)
+		}
+		slices.Sort(rooms)
+		slices.Sort(want)
+		if !slices.Equal(rooms, want) {
+			t.Errorf("node: allRooms = %v, want %v", rooms, want)
 		}
 	})
 	t.Run("remote join and leave act on sockets of the other kind", func(t *testing.T) {

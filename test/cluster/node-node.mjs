@@ -16,6 +16,7 @@
 //   serverSideEmit {event, args}                      no answer expected from the other nodes
 //   serverSideEmitWithAck {event, args}               result: the other nodes' answers
 //   serverCount                                       result: a number
+//   allRooms (this one only)                          result: every room of every node
 //   serverEvents                                      result: the server-side events received
 //                                                     [{event, args, ack}], oldest first
 //
@@ -133,6 +134,8 @@ async function run(cmd) {
       });
     case "serverCount":
       return io.of("/").adapter.serverCount();
+    case "allRooms":
+      return [...(await io.of("/").adapter.allRooms())];
     case "serverEvents":
       return serverEvents;
     default:
