@@ -4,7 +4,7 @@
 //
 // The Go test writes commands on stdin, one JSON object per line:
 //
-//   {"op":"connect","name":"c1","url":"http://127.0.0.1:N","rooms":["r1"]}
+//   {"op":"connect","name":"c1","url":"http://127.0.0.1:N/admin","rooms":["r1"]}
 //       opens a socket (its own connection, no reconnection) that names itself with auth
 //       {name, rooms}; the node puts it in rooms.
 //   {"op":"exit"}   disconnects every socket and exits (so does the end of stdin).

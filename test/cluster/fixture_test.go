@@ -19,9 +19,9 @@ type clusterNode struct {
 }
 
 // startNode starts a node of kind on redisURL and waits until it listens.
-func startNode(t *testing.T, kind, name, redisURL string) *clusterNode {
+func startNode(t *testing.T, kind, name, redisURL string, env ...string) *clusterNode {
 	t.Helper()
-	env := []string{"REQUESTS_TIMEOUT_MS=" + strconv.Itoa(requestsTimeoutMs)}
+	env = append(env, "REQUESTS_TIMEOUT_MS="+strconv.Itoa(requestsTimeoutMs))
 	var p *proc
 	switch kind {
 	case "node":
@@ -50,7 +50,8 @@ type mixed struct {
 	nodes   []*clusterNode
 	clients *proc
 	by      map[string]*client // by name
-	live    []string           // names of the clients still connected, in connection order
+	live    []string           // names of the clients of "/" still connected, in connection order
+	admin   []string           // names of the clients of "/admin"
 	fences  int
 
 	top         *testing.T // the test that owns the processes
@@ -58,12 +59,14 @@ type mixed struct {
 }
 
 // startMixed starts Redis, a Node.js node "node" and two Herald nodes "h1" and "h2", and on each
-// node two clients, "<node>-red" in room red and "<node>-blue" in room blue.
+// node two clients of namespace "/", "<node>-red" in room red and "<node>-blue" in room blue.
 func startMixed(t *testing.T) *mixed {
 	t.Helper()
 	m := &mixed{t: t, top: t, redis: redistest.Start(t), by: map[string]*client{}}
-	for _, n := range []struct{ kind, name string }{{"node", "node"}, {"herald", "h1"}, {"herald", "h2"}} {
-		m.nodes = append(m.nodes, startNode(t, n.kind, n.name, m.redis.URL()))
+	// One node of each kind answers on the requester's own response channel, the others on the
+	// shared one: both forms cross between the kinds.
+	for _, n := range []struct{ kind, name, specific string }{{"node", "node", "1"}, {"herald", "h1", ""}, {"herald", "h2", "1"}} {
+		m.nodes = append(m.nodes, startNode(t, n.kind, n.name, m.redis.URL(), "SPECIFIC_RESPONSE_CHANNEL="+n.specific))
 	}
 	m.clients = startProc(t, "clients", nil, nodeBinary(t), "clients.mjs")
 	m.clients.until("clients ready", func(evs []line) bool { return len(evs) > 0 && evs[0].Ev == "ready" })
@@ -86,10 +89,22 @@ func (m *mixed) node(name string) *clusterNode {
 	return nil
 }
 
-// connect opens a client named name on n, in rooms, and waits until it is connected.
+// connect opens a client of namespace "/" named name on n, in rooms, and waits until it is
+// connected.
 func (m *mixed) connect(name string, n *clusterNode, rooms ...string) *client {
 	m.t.Helper()
-	m.clients.send(map[string]any{"op": "connect", "name": name, "url": n.url, "rooms": rooms})
+	return m.connectTo(name, n, "/", rooms...)
+}
+
+// connectTo is connect for namespace nsp: "/", or "/admin" (its clients are listed apart, in
+// m.admin).
+func (m *mixed) connectTo(name string, n *clusterNode, nsp string, rooms ...string) *client {
+	m.t.Helper()
+	u := n.url
+	if nsp != "/" {
+		u += nsp
+	}
+	m.clients.send(map[string]any{"op": "connect", "name": name, "url": u, "rooms": rooms})
 	evs := m.clients.until(name+" connected", func(evs []line) bool {
 		return slices.ContainsFunc(evs, func(e line) bool { return e.Name == name && (e.Ev == "connect" || e.Ev == "connect_error") })
 	})
@@ -99,7 +114,11 @@ func (m *mixed) connect(name string, n *clusterNode, rooms ...string) *client {
 	}
 	c := &client{name: name, node: n, sid: evs[i].SID}
 	m.by[name] = c
-	m.live = append(m.live, name)
+	if nsp == "/" {
+		m.live = append(m.live, name)
+	} else {
+		m.admin = append(m.admin, name)
+	}
 	return c
 }
 
@@ -176,12 +195,18 @@ func (m *mixed) use(t *testing.T) {
 // before has arrived, or never will, once the fence has.
 func (m *mixed) fence(from *clusterNode) []line {
 	m.t.Helper()
+	return m.fenceIn(from, "/", m.live)
+}
+
+// fenceIn is fence in namespace nsp, whose clients are names.
+func (m *mixed) fenceIn(from *clusterNode, nsp string, names []string) []line {
+	m.t.Helper()
 	m.fences++
 	tag := "fence-" + strconv.Itoa(m.fences)
-	from.must(nil, "emit", map[string]any{"event": "fence", "args": []any{map[string]any{"tag": tag}}})
+	from.must(nil, "emit", map[string]any{"nsp": nsp, "event": "fence", "args": []any{map[string]any{"tag": tag}}})
 	return m.clients.until(tag+" from "+from.name, func(evs []line) bool {
 		got := tagged(evs, "fence", tag)
-		for _, name := range m.live {
+		for _, name := range names {
 			if got[name] == 0 {
 				return false
 			}
@@ -193,8 +218,14 @@ func (m *mixed) fence(from *clusterNode) []line {
 // expectOnce checks that exactly the clients want got the event tagged tag, once each.
 func (m *mixed) expectOnce(evs []line, event, tag string, want []string) {
 	m.t.Helper()
+	m.expectOnceOf(evs, event, tag, want, m.live)
+}
+
+// expectOnceOf is expectOnce among the clients names.
+func (m *mixed) expectOnceOf(evs []line, event, tag string, want, names []string) {
+	m.t.Helper()
 	got := tagged(evs, event, tag)
-	for _, name := range m.live {
+	for _, name := range names {
 		n := 0
 		if slices.Contains(want, name) {
 			n = 1

@@ -52,6 +52,26 @@ func TestMixedCluster(t *testing.T) {
 			t.Errorf("node: allRooms = %v, want %v", rooms, want)
 		}
 	})
+	t.Run("another namespace is a cluster of its own", func(t *testing.T) {
+		m.use(t)
+		for _, n := range m.nodes {
+			m.connectTo(n.name+"-admin", n, "/admin", "admin", "red")
+		}
+		everyone := append(slices.Clone(m.live), m.admin...)
+		for _, n := range m.nodes {
+			tag := "admin-from-" + n.name
+			n.must(nil, "emit", map[string]any{"nsp": "/admin", "event": "news", "args": []any{map[string]any{"tag": tag}}})
+			tagRed := "red-of-slash-from-" + n.name
+			n.must(nil, "emit", map[string]any{"rooms": []string{"red"}, "event": "news", "args": []any{map[string]any{"tag": tagRed}}})
+			m.fence(n)
+			evs := m.fenceIn(n, "/admin", m.admin)
+			m.expectOnceOf(evs, "news", tag, m.admin, everyone)
+			m.expectOnceOf(evs, "news", tagRed, m.in("-red"), everyone)
+			m.checkFetch(n, map[string]any{"nsp": "/admin"}, m.admin)
+			m.checkFetch(n, map[string]any{"nsp": "/admin", "rooms": []string{"red"}}, m.admin)
+			m.checkEmitWithAck(n, map[string]any{"nsp": "/admin"}, m.admin)
+		}
+	})
 	t.Run("remote join and leave act on sockets of the other kind", func(t *testing.T) {
 		m.use(t)
 		node, h1, h2 := m.node("node"), m.node("h1"), m.node("h2")

@@ -20,6 +20,10 @@
 //   serverEvents                                      result: the server-side events received
 //                                                     [{event, args, ack}], oldest first
 //
+// Commands that act on sockets take "nsp", "/" by default; the node serves "/" and "/admin".
+// REQUESTS_TIMEOUT_MS bounds its requests to the other nodes; SPECIFIC_RESPONSE_CHANNEL=1 makes
+// it answer on the requester's own response channel (publishOnSpecificResponseChannel).
+//
 // Each connecting client names itself with auth {name, rooms}: its socket joins rooms and its
 // data becomes {name, node, kind: "node"}. A server-side event with an ack is answered with
 // {node, event, args}. The process exits when stdin closes.
@@ -64,16 +68,19 @@ const httpServer = createServer();
 const io = new Server(httpServer, {
   adapter: createAdapter(pubClient, subClient, {
     requestsTimeout: Number(process.env.REQUESTS_TIMEOUT_MS || 2000),
+    publishOnSpecificResponseChannel: process.env.SPECIFIC_RESPONSE_CHANNEL === "1",
   }),
 });
 
-io.on("connection", (socket) => {
+function onConnection(socket) {
   const auth = socket.handshake.auth || {};
   socket.data = { name: auth.name, node: name, kind: "node" };
   if (Array.isArray(auth.rooms)) {
     socket.join(auth.rooms);
   }
-});
+}
+io.on("connection", onConnection);
+io.of("/admin").on("connection", onConnection);
 
 const serverEvents = [];
 for (const event of ["ss", "ss2"]) {
@@ -87,7 +94,7 @@ for (const event of ["ss", "ss2"]) {
 }
 
 function select(cmd) {
-  let op = io.of("/");
+  let op = io.of(cmd.nsp || "/");
   if (cmd.rooms && cmd.rooms.length > 0) {
     op = op.in(cmd.rooms);
   }

@@ -54,6 +54,7 @@ type serverEvent struct {
 type command struct {
 	ID        int      `json:"id"`
 	Op        string   `json:"op"`
+	Nsp       string   `json:"nsp"`
 	Event     string   `json:"event"`
 	Args      []any    `json:"args"`
 	Rooms     []string `json:"rooms"`
@@ -82,7 +83,11 @@ type fetched struct {
 
 func run(redisURL, name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	cluster, err := redisadapter.New(ctx, redisadapter.Config{URL: redisURL, RequestsTimeout: requestsTimeout()})
+	cluster, err := redisadapter.New(ctx, redisadapter.Config{
+		URL:                              redisURL,
+		RequestsTimeout:                  requestsTimeout(),
+		PublishOnSpecificResponseChannel: os.Getenv("SPECIFIC_RESPONSE_CHANNEL") == "1",
+	})
 	cancel()
 	if err != nil {
 		return err
@@ -91,6 +96,7 @@ func run(redisURL, name string) error {
 	n := &node{name: name, out: json.NewEncoder(os.Stdout)}
 	n.io = socketio.NewServer(socketio.Config{AdapterFactory: cluster.AdapterFactory})
 	n.io.OnConnection(n.onConnection)
+	n.io.Of("/admin").OnConnection(n.onConnection)
 	for _, event := range []string{"ss", "ss2"} {
 		n.io.OnServerSideEmit(event, n.onServerSideEvent)
 	}
@@ -160,7 +166,11 @@ func (n *node) onServerSideEvent(e *socketio.ServerSideEvent) {
 }
 
 func (n *node) selector(cmd command) *socketio.BroadcastOperator {
-	op := n.io.To(cmd.Rooms...)
+	nsp := cmd.Nsp
+	if nsp == "" {
+		nsp = "/"
+	}
+	op := n.io.Of(nsp).To(cmd.Rooms...)
 	if len(cmd.Except) > 0 {
 		op = op.Except(cmd.Except...)
 	}
