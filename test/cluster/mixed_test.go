@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"syscall"
@@ -17,6 +18,18 @@ func TestMixedCluster(t *testing.T) {
 		m.use(t)
 		for _, n := range m.nodes {
 			m.broadcastFrom(n, "all-from-"+n.name, nil, m.live)
+		}
+	})
+	t.Run("local broadcasts stay on their node", func(t *testing.T) {
+		m.use(t)
+		for _, n := range m.nodes {
+			mine := m.liveWith(func(c *client) bool { return c.node == n })
+			m.broadcastFrom(n, "local-from-"+n.name, map[string]any{"local": true}, mine)
+			var fetched []json.RawMessage
+			n.must(&fetched, "fetch", map[string]any{"local": true})
+			if len(fetched) != len(mine) {
+				t.Errorf("%s: local fetch found %d sockets, want %d", n.name, len(fetched), len(mine))
+			}
 		}
 	})
 	t.Run("rooms and except cross nodes", func(t *testing.T) {

@@ -20,7 +20,7 @@
 //   serverEvents                                      result: the server-side events received
 //                                                     [{event, args, ack}], oldest first
 //
-// Commands that act on sockets take "nsp", "/" by default; the node serves "/" and "/admin".
+// Commands that act on sockets take "nsp", "/" by default, and "local" (this node's sockets only); the node serves "/" and "/admin".
 // REQUESTS_TIMEOUT_MS bounds its requests to the other nodes; SPECIFIC_RESPONSE_CHANNEL=1 makes
 // it answer on the requester's own response channel (publishOnSpecificResponseChannel).
 //
@@ -100,6 +100,9 @@ function select(cmd) {
   }
   if (cmd.except && cmd.except.length > 0) {
     op = op.except(cmd.except);
+  }
+  if (cmd.local) {
+    op = op.local;
   }
   return op;
 }

@@ -62,6 +62,7 @@ type command struct {
 	Add       []string `json:"add"`
 	Remove    []string `json:"remove"`
 	Close     bool     `json:"close"`
+	Local     bool     `json:"local"`
 	TimeoutMs int      `json:"timeoutMs"`
 }
 
@@ -173,6 +174,9 @@ func (n *node) selector(cmd command) *socketio.BroadcastOperator {
 	op := n.io.Of(nsp).To(cmd.Rooms...)
 	if len(cmd.Except) > 0 {
 		op = op.Except(cmd.Except...)
+	}
+	if cmd.Local {
+		op = op.Local()
 	}
 	return op
 }
