@@ -143,6 +143,21 @@ func TestMixedCluster(t *testing.T) {
 			m.checkBinary(n.name, func(cmd map[string]any) { n.must(nil, "emit", cmd) }, n)
 		}
 	})
+	t.Run("a date arrives as the same string from both kinds", func(t *testing.T) {
+		m.use(t)
+		const when = "2026-12-06T21:10:00.123Z"
+		for _, n := range m.nodes {
+			tag := "date-from-" + n.name
+			n.must(nil, "emit", map[string]any{"event": "date", "args": []any{map[string]any{"tag": tag, "when": map[string]any{"$date": when}}}})
+			evs := m.fence(n)
+			m.expectOnce(evs, "date", tag, m.live)
+			for _, e := range evs {
+				if e.Ev == "event" && e.Event == "date" && tagged([]line{e}, "date", tag)[e.Name] == 1 && !jsonEq(e.Args, `[{"tag":"`+tag+`","when":"`+when+`"}]`) {
+					t.Errorf("a date from %s reached %s as %s", n.name, e.Name, e.Args)
+				}
+			}
+		}
+	})
 	t.Run("emitWithAck from both kinds collects every client's ack", func(t *testing.T) {
 		m.use(t)
 		for _, n := range m.nodes {

@@ -1,9 +1,13 @@
 package main
 
-import "encoding/base64"
+import (
+	"encoding/base64"
+	"time"
+)
 
 // toWire and fromWire carry binary through the JSON line protocol as {"$bin": base64}, as the
-// Node.js programs of the test do (wire.mjs).
+// Node.js programs of the test do (wire.mjs); fromWire also makes a time.Time of {"$date": RFC 3339
+// time}.
 func toWire(v any) any {
 	switch v := v.(type) {
 	case []byte:
@@ -36,6 +40,11 @@ func fromWire(v any) any {
 		if s, ok := v["$bin"].(string); ok && len(v) == 1 {
 			if b, err := base64.StdEncoding.DecodeString(s); err == nil {
 				return b
+			}
+		}
+		if s, ok := v["$date"].(string); ok && len(v) == 1 {
+			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+				return t
 			}
 		}
 		out := make(map[string]any, len(v))
