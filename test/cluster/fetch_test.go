@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"encoding/json"
+	"maps"
 	"net/url"
 	"slices"
 	"sort"
@@ -61,6 +62,15 @@ func (m *mixed) checkFetch(n *clusterNode, selector map[string]any, want []strin
 		var list []nodeFetched
 		if err := json.Unmarshal(res, &list); err != nil {
 			m.t.Fatalf("%s: fetch: %s: %v", n.name, res, err)
+		}
+		// Every socket's handshake, of whichever kind of node, has the fields of Node.js's.
+		var shapes []struct{ Handshake map[string]json.RawMessage }
+		_ = json.Unmarshal(res, &shapes)
+		for i, s := range shapes {
+			keys := slices.Sorted(maps.Keys(s.Handshake))
+			if want := []string{"address", "auth", "headers", "issued", "query", "secure", "time", "url", "xdomain"}; !slices.Equal(keys, want) {
+				m.t.Errorf("%s: fetch: socket %s has handshake fields %v, want %v", n.name, list[i].Data.Name, keys, want)
+			}
 		}
 		for _, s := range list {
 			host, _ := s.Handshake.Headers["host"].(string)
