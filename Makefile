@@ -79,6 +79,8 @@ fuzz:
 	$(GO) test ./engineio -run '^$$' -fuzz FuzzParseParams -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio -run '^$$' -fuzz FuzzDecodeText -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio -run '^$$' -fuzz FuzzDecodeBinarySequence -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/auth -run '^$$' -fuzz FuzzRequestCookies -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/web -run '^$$' -fuzz FuzzFormPost -fuzztime $(FUZZTIME)
 
 ## bench: the side-by-side benchmarks (Herald, Node Socket.IO, zishang520/socket.io); long
 bench: build
