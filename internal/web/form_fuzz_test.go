@@ -31,6 +31,9 @@ type formFuzzSite struct {
 
 	mu  sync.Mutex
 	now time.Time
+	// accounts maps each lower-cased username registered so far (by the setup or by an
+	// earlier input) to its password: the oracle for who may sign in.
+	accounts map[string]string
 }
 
 func (s *formFuzzSite) tick() time.Time {
@@ -53,7 +56,7 @@ func newFormFuzzSite(f *testing.F) *formFuzzSite {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { db.Close() })
-	s := &formFuzzSite{now: time.Now()}
+	s := &formFuzzSite{now: time.Now(), accounts: map[string]string{"alice": "correct horse"}}
 	a, err := auth.New(auth.Config{
 		Users:      db.Users(),
 		Sessions:   db.Sessions(),
@@ -78,7 +81,8 @@ func newFormFuzzSite(f *testing.F) *formFuzzSite {
 // /register, as a signed-out browser holding a valid CSRF cookie. Whatever
 // arrives, the server answers without a panic or a 5xx; it signs in only a
 // form that (read by url.ParseQuery) carries the CSRF token and valid
-// credentials, and it does sign in a well-formed one that does; a refused
+// credentials (alice's, or those of an account an earlier input registered; a name is
+// registered once), and it does sign in a well-formed one that does; a refused
 // form gets the home page back with the username escaped and no session.
 func FuzzFormPost(f *testing.F) {
 	s := newFormFuzzSite(f)
@@ -141,11 +145,12 @@ func (s *formFuzzSite) check(t *testing.T, login bool, contentType, body string)
 	csrfOK := vals.Get(auth.CSRFField) == s.csrf
 	typed := vals.Get("username")
 	username, password := strings.TrimSpace(typed), vals.Get("password")
+	known, taken := s.accounts[strings.ToLower(username)]
 	var credsOK bool
 	if login {
-		credsOK = strings.EqualFold(username, "alice") && password == "correct horse"
+		credsOK = taken && password == known
 	} else {
-		credsOK = auth.ValidateUsername(username) == nil && auth.ValidatePassword(password) == nil
+		credsOK = !taken && auth.ValidateUsername(username) == nil && auth.ValidatePassword(password) == nil
 	}
 
 	switch code := resp.StatusCode; {
@@ -156,6 +161,9 @@ func (s *formFuzzSite) check(t *testing.T, login bool, contentType, body string)
 			t.Fatalf("%s %q %q: signed in (session %v, Location %q) though csrf %v, credentials %v",
 				path, contentType, body, session, resp.Header.Get("Location"), csrfOK, credsOK)
 		}
+		if !login {
+			s.accounts[strings.ToLower(username)] = password
+		}
 		return
 	case code == http.StatusRequestEntityTooLarge:
 		if len(body) <= DefaultMaxBodyBytes {
@@ -165,7 +173,7 @@ func (s *formFuzzSite) check(t *testing.T, login bool, contentType, body string)
 		// A limiter the clock does not reset (say, per address); nothing
 		// more to hold this answer to.
 	default:
-		if plain && csrfOK && credsOK && (login || code != http.StatusConflict) {
+		if plain && csrfOK && credsOK {
 			t.Fatalf("%s %q %q: a well-formed valid form got %d", path, contentType, body, code)
 		}
 		if !strings.Contains(got, `action="/login"`) || !strings.Contains(got, `action="/register"`) {
@@ -173,7 +181,7 @@ func (s *formFuzzSite) check(t *testing.T, login bool, contentType, body string)
 		}
 		// The refilled field holds what was typed: escaped, a quote or
 		// angle bracket in it never reaches the page as itself.
-		if strings.ContainsAny(typed, `<>"`) && !strings.Contains(typed, s.csrf) && strings.Contains(got, `value="`+typed) {
+		if strings.ContainsAny(typed, `<>"`) && !strings.Contains(typed, s.csrf) && strings.Contains(got, `value="`+typed+`"`) {
 			t.Fatalf("%s: the username %q came back unescaped", path, typed)
 		}
 	}

@@ -505,11 +505,15 @@ func (s *soak) storm(n int) sample {
 	s.srv.restart()
 	up := time.Since(restart)
 	peak := s.trackPeak()
+	connects := 0
 	for _, p := range procs {
-		p.await("connected", 3*time.Minute)
+		connects += p.await("connected", 3*time.Minute).Connects
 	}
 	waitUsers(t, s.srv, time.Minute, n)
 	back := time.Since(restart)
+	// Each socket connected once before the restart and once after, unless some were dropped
+	// again while the storm lasted.
+	t.Logf("storm: %d connect events for %d sockets (%d beyond one before and one after the restart)", connects, n, connects-2*n)
 	m := peak.end()
 	m.users = max(m.users, before.users)
 	t.Logf("storm: the server was answering again %v after the restart began, and all %d clients were back (by their own backoff) %v after it", up.Round(time.Millisecond), n, back.Round(time.Millisecond))
