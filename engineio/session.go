@@ -319,4 +319,3 @@ func (s *Session) openPacket(upgradable bool) []byte {
 	b = append(b, '}')
 	return b
 }
-
