@@ -476,7 +476,7 @@ func (st *suite) markdown() string {
 			b.WriteString("\nSmoke sizes are far below the targets' sizes: these verdicts only show that the harness works.\n")
 		}
 	} else {
-		b.WriteString("None among the scenarios run (the chat scenario has no Node counterpart).\n")
+		b.WriteString("None among the scenarios run (the chat scenarios and cluster-max have no Node counterpart).\n")
 	}
 
 	for _, sc := range []string{result.ScenarioFanout, result.ScenarioIdle, result.ScenarioCrowd, result.ScenarioConnect, result.ScenarioPolling, result.ScenarioChat,
