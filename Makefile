@@ -9,7 +9,7 @@ BIN         := bin/herald
 CLIENT_DIST := web/node_modules/socket.io-client/dist
 BUNDLE      := web/dist/socket.io.js web/dist/socket.io.min.js web/dist/socket.io.js.map web/dist/socket.io.min.js.map
 
-.PHONY: all run build cluster test lint vet staticcheck gotest deps packages conformance bench bench-smoke fuzz soak clean
+.PHONY: all run build cluster test lint vet staticcheck gotest deps packages conformance bench bench-smoke bench-cluster fuzz soak clean
 
 all: build
 
@@ -107,6 +107,10 @@ bench: build
 ## bench-smoke: a ~10-second run of the benchmark harness, to keep it from rotting
 bench-smoke: build
 	bash bench/run.sh -smoke
+
+## bench-cluster: Herald and Node on three nodes and a throwaway Redis, the chat on three app nodes, ~57,000 sockets (bench/README.md); ~40 min
+bench-cluster: build
+	bash bench/run.sh -peers herald,node -scenarios cluster,cluster-chat,cluster-max
 
 clean:
 	rm -rf bin web/dist/socket.io*
