@@ -54,6 +54,7 @@ type settings struct {
 	chatSenders    int
 	chatRate       float64
 	chatDuration   time.Duration // 0: duration
+	chatDB         string        // sqlite or postgres: the chat app's backend
 	serverCPUs     string
 	clientCPUs     string
 	pause          time.Duration
@@ -82,6 +83,7 @@ type benchCase struct {
 	Clients      int           `json:"clients"`
 	Variants     []variant     `json:"variants"`
 	PingInterval time.Duration `json:"pingInterval,omitempty"` // 0: the peer's default, 25 s
+	Database     string        `json:"database,omitempty"`     // chat: the app's backend, sqlite or postgres
 	Args         []string      `json:"loadgenArgs"`
 	Timeout      time.Duration `json:"-"`
 }
@@ -121,6 +123,7 @@ func main() {
 	flag.IntVar(&s.chatSenders, "chat-senders", 100, "chat: how many of the receivers also send")
 	flag.Float64Var(&s.chatRate, "chat-rate", 2, "chat: messages per second per sender (the app allows a burst of 10, then one per 300 ms)")
 	flag.DurationVar(&s.chatDuration, "chat-duration", 0, "chat: how long to send (0 = -duration)")
+	flag.StringVar(&s.chatDB, "chat-db", "sqlite", "chat: the app's database, sqlite (a file in the temporary directory) or postgres (a throwaway PostgreSQL server the harness starts, unpinned)")
 	flag.StringVar(&s.serverCPUs, "server-cpus", "0", "CPU list for the server (taskset -c); empty = no pinning")
 	flag.StringVar(&s.clientCPUs, "client-cpus", "1", "CPU list for the load generator (taskset -c); empty = no pinning")
 	flag.DurationVar(&s.pause, "pause", time.Second, "pause between runs")
@@ -340,6 +343,7 @@ type versions struct {
 }
 
 func run(ctx context.Context, s settings) error {
+	defer stopBenchPostgres()
 	root, err := findRoot()
 	if err != nil {
 		return err
@@ -428,7 +432,7 @@ func runOne(ctx context.Context, tc *toolchain, s settings, c benchCase, v varia
 	)
 	if v.Peer == peerApp {
 		var cookies, dir string
-		peer, cookies, dir, err = tc.startApp(ctx, c.Clients, s.serverCPUs)
+		peer, cookies, dir, err = tc.startApp(ctx, c.Clients, s.serverCPUs, c.Database)
 		if err == nil {
 			defer os.RemoveAll(dir) // after the app has stopped
 			extra = []string{"-cookies", cookies}
