@@ -251,3 +251,14 @@ func TestServerOutageAndRecovery(t *testing.T) {
 		t.Errorf("Ping after restart: %v", err)
 	}
 }
+
+func BenchmarkMessages(b *testing.B) {
+	storetest.Benchmark(b, func(b *testing.B) store.DB {
+		db, err := Open(context.Background(), pgtest.NewDatabase(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = db.Close() })
+		return db
+	})
+}
