@@ -50,3 +50,11 @@ func stopBenchPostgres() {
 		benchPostgres.srv = nil
 	}
 }
+
+// chatDatabaseDesc says where the chat runs' database lives, for the report.
+func chatDatabaseDesc(database string) string {
+	if database == "postgres" {
+		return "its database on a throwaway PostgreSQL server (synchronous_commit on, data in " + tempDirDesc() + ", not pinned: it shares the CPUs with both)"
+	}
+	return "its SQLite file in " + tempDirDesc()
+}
