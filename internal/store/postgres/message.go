@@ -2,8 +2,11 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/herald-chat/herald/internal/store"
 )
@@ -19,7 +22,26 @@ var _ store.MessageStore = (*Messages)(nil)
 // that a flush of the server's WAL to disk). Messages appended at once on a
 // node share one insert and one commit: see appender.
 func (s *Messages) Append(ctx context.Context, m store.Message) (store.Message, error) {
+	// PostgreSQL's text holds neither NUL nor invalid UTF-8; refuse them here,
+	// before the message joins a batch that they would make fail whole.
+	if err := storable(m.Text); err != nil {
+		return store.Message{}, fmt.Errorf("append message: text %w", err)
+	}
+	if err := storable(m.Username); err != nil {
+		return store.Message{}, fmt.Errorf("append message: username %w", err)
+	}
 	return s.db.appender.append(ctx, m)
+}
+
+// storable reports why PostgreSQL's text type could not hold s, if it could not.
+func storable(s string) error {
+	switch {
+	case !utf8.ValidString(s):
+		return errors.New("is not valid UTF-8")
+	case strings.IndexByte(s, 0) >= 0:
+		return errors.New("contains a NUL character")
+	}
+	return nil
 }
 
 // Recent implements store.MessageStore.
