@@ -81,6 +81,7 @@ fuzz:
 	$(GO) test ./engineio -run '^$$' -fuzz FuzzWebSocketFrames -fuzztime $(FUZZTIME)
 	$(GO) test ./engineio -run '^$$' -fuzz FuzzParseParams -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio -run '^$$' -fuzz FuzzDecodeText -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/store/dburl -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio -run '^$$' -fuzz FuzzDecodeBinarySequence -fuzztime $(FUZZTIME)
 
 ## bench: the side-by-side benchmarks (Herald, Node Socket.IO, zishang520/socket.io); long
