@@ -22,8 +22,11 @@ type config struct {
 	GitHubClientSecret string
 	GitHubCallbackURL  string
 	AllowedOrigins     []string
-	SecureCookies      bool
-	LogLevel           string
+	// PublicURL is the address users open, behind a TLS-terminating proxy (its origin is the
+	// server's own).
+	PublicURL     string
+	SecureCookies bool
+	LogLevel      string
 	// GCHeadroom is how far the heap may grow between garbage collections at least (bytes).
 	GCHeadroom uint64
 	// secretGenerated reports that SessionSecret was made up at start-up (dev only).
@@ -57,6 +60,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&c.GitHubClientSecret, "github-client-secret", env("GITHUB_CLIENT_SECRET", ""), "GitHub OAuth client secret (env GITHUB_CLIENT_SECRET)")
 	fs.StringVar(&c.GitHubCallbackURL, "github-callback-url", env("GITHUB_CALLBACK_URL", ""), "GitHub OAuth callback URL (env GITHUB_CALLBACK_URL; default http://localhost:PORT/auth/github/callback)")
 	fs.StringVar(&origins, "allowed-origins", env("ALLOWED_ORIGINS", ""), "comma-separated origins allowed to open sockets and post forms besides the server's own (env ALLOWED_ORIGINS)")
+	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL", ""), "the address users open, e.g. https://chat.example.com, when a TLS-terminating proxy stands in front: its origin is the only own origin pages and sockets are accepted from (env PUBLIC_URL; default the request's own scheme, host and port)")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", env("SECURE_COOKIES", "") == "true", "mark cookies Secure even without TLS, behind a TLS proxy (env SECURE_COOKIES=true)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env LOG_LEVEL)")
 	fs.Uint64Var(&headroomMB, "gc-headroom-mb", headroomMB, "MiB the heap may grow between garbage collections at least: fewer collections while the live heap is small, for that much memory; 0 leaves GOGC alone (env GC_HEADROOM_MB)")

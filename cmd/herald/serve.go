@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -47,6 +48,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Secret:         []byte(cfg.SessionSecret),
 		SecureCookies:  cfg.SecureCookies,
 		AllowedOrigins: cfg.AllowedOrigins,
+		PublicURL:      cfg.PublicURL,
 		GitHub: auth.GitHubConfig{
 			ClientID:     cfg.GitHubClientID,
 			ClientSecret: cfg.GitHubClientSecret,
@@ -57,8 +59,14 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	// The sockets accept the origins the forms accept: scheme, host and port compared, and
+	// PUBLIC_URL deciding behind a TLS proxy ("*" in ALLOWED_ORIGINS still opens sockets to all).
+	allowAll := slices.Contains(cfg.AllowedOrigins, "*")
 	ioCfg := socketio.Config{
-		Engine:      engineio.Config{AllowedOrigins: cfg.AllowedOrigins, Logger: log},
+		Engine: engineio.Config{
+			CheckOrigin: func(r *http.Request) bool { return allowAll || a.OriginAllowed(r) },
+			Logger:      log,
+		},
 		ClientFiles: web.ClientBundle,
 	}
 	var cluster *redisadapter.Cluster
@@ -88,6 +96,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		}
 	}
 	m := metrics.New(io.Engine().Count)
+	if cluster != nil {
+		m.Cluster(cluster.Stats)
+	}
 	room, err := chat.New(ctx, chat.Config{Logger: log, Presence: presence}, io.Of("/"), db.Messages(), chat.AuthenticatorFunc(func(r *http.Request) (chat.Identity, bool) {
 		session, user, ok := a.SessionFromRequest(r)
 		return chat.Identity{UserID: user.ID, Username: user.Username, SessionID: session.ID}, ok
@@ -141,11 +152,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	defer stopJanitor()
 	go func() { _ = a.auth.RunJanitor(janitorCtx, time.Hour) }()
 
-	srv := &http.Server{
-		Handler:           a.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := newHTTPServer(a.handler)
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
 	if err != nil {
 		a.close(ctx)

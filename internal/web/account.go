@@ -38,7 +38,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	username := r.PostForm.Get("username")
-	u, err := h.auth.Register(r.Context(), username, r.PostForm.Get("password"))
+	u, err := h.auth.Register(r.Context(), username, r.PostForm.Get("password"), h.auth.ClientIP(r))
 	if err != nil {
 		d := homeData{Form: "register", Username: username}
 		var input *auth.InputError
@@ -49,6 +49,12 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, store.ErrUsernameTaken):
 			d.Error = store.ErrUsernameTaken.Error()
 			h.renderHome(w, r, http.StatusConflict, d)
+		case errors.Is(err, auth.ErrTooManyAccounts):
+			d.Error = auth.ErrTooManyAccounts.Error()
+			h.renderHome(w, r, http.StatusTooManyRequests, d)
+		case errors.Is(err, auth.ErrBusy):
+			d.Error = auth.ErrBusy.Error()
+			h.renderHome(w, r, http.StatusServiceUnavailable, d)
 		default:
 			h.log.ErrorContext(r.Context(), "register", "err", err)
 			status, text := failure(w, err)
@@ -76,6 +82,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, auth.ErrTooManyAttempts):
 			d.Error = auth.ErrTooManyAttempts.Error()
 			h.renderHome(w, r, http.StatusTooManyRequests, d)
+		case errors.Is(err, auth.ErrBusy):
+			d.Error = auth.ErrBusy.Error()
+			h.renderHome(w, r, http.StatusServiceUnavailable, d)
 		default:
 			h.log.ErrorContext(r.Context(), "login", "err", err)
 			status, text := failure(w, err)
