@@ -9,7 +9,7 @@ BIN         := bin/herald
 CLIENT_DIST := web/node_modules/socket.io-client/dist
 BUNDLE      := web/dist/socket.io.js web/dist/socket.io.min.js web/dist/socket.io.js.map web/dist/socket.io.min.js.map
 
-.PHONY: all run build cluster test lint vet staticcheck gotest deps packages conformance bench bench-smoke fuzz clean
+.PHONY: all run build cluster test lint vet staticcheck gotest deps packages conformance bench bench-smoke fuzz soak clean
 
 all: build
 
@@ -82,7 +82,23 @@ fuzz:
 	$(GO) test ./engineio -run '^$$' -fuzz FuzzWebSocketFrames -fuzztime $(FUZZTIME)
 	$(GO) test ./engineio -run '^$$' -fuzz FuzzParseParams -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio -run '^$$' -fuzz FuzzDecodeText -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzDecodeMsgpack$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzPacketConversion$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzBroadcastMessage$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzResponse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzHandshake$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio -run '^$$' -fuzz FuzzDecodeBinarySequence -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/auth -run '^$$' -fuzz FuzzRequestCookies -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/web -run '^$$' -fuzz FuzzFormPost -fuzztime $(FUZZTIME)
+
+## soak: churn of every kind, a slow reader under fan-out and a reconnect storm against a real
+## herald process; fails when goroutines, fds, memory or the user count stay above their baseline
+## (SOAKTIME: the churn phase, default 2m, about 5 minutes in all; SOAKCLIENTS: the storm, default 2000)
+SOAKTIME    ?= 2m
+SOAKCLIENTS ?= 2000
+soak: $(BUNDLE) test/node_modules/.package-lock.json
+	SOAKTIME=$(SOAKTIME) SOAKCLIENTS=$(SOAKCLIENTS) $(GO) test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 60m ./test/soak
 
 ## bench: the side-by-side benchmarks (Herald, Node Socket.IO, zishang520/socket.io); long
 bench: build

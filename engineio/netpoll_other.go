@@ -19,3 +19,6 @@ func (c *wsConn) readNow([]byte) (int, error) { return 0, errors.New("engineio: 
 
 // tryWritev writes nothing here: the session's flush goroutine writes, blocking.
 func (c *wsConn) tryWritev([][]byte) (int, error) { return 0, nil }
+
+// tryWrite writes nothing here, like tryWritev.
+func (c *wsConn) tryWrite([]byte) (int, error) { return 0, nil }

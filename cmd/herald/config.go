@@ -54,7 +54,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	var origins string
 	fs.IntVar(&c.Port, "port", port, "HTTP port (env PORT)")
 	fs.StringVar(&c.SessionSecret, "session-secret", env("SESSION_SECRET", ""), "secret that signs CSRF cookies, at least 16 bytes (env SESSION_SECRET; generated when unset)")
-	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", "herald.db"), "SQLite file, or sqlite://path (env DATABASE_URL)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", "herald.db"), "where to store accounts and messages: an SQLite file (path, sqlite://path or file:path) or PostgreSQL (postgres://user:password@host:5432/dbname) (env DATABASE_URL)")
 	fs.StringVar(&c.RedisURL, "redis-url", env("REDIS_URL", ""), "Redis server that makes this server a member of a cluster, e.g. redis://127.0.0.1:6379/0 (env REDIS_URL; none: a server on its own)")
 	fs.StringVar(&c.GitHubClientID, "github-client-id", env("GITHUB_CLIENT_ID", ""), "GitHub OAuth client id (env GITHUB_CLIENT_ID)")
 	fs.StringVar(&c.GitHubClientSecret, "github-client-secret", env("GITHUB_CLIENT_SECRET", ""), "GitHub OAuth client secret (env GITHUB_CLIENT_SECRET)")

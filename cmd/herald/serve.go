@@ -17,7 +17,8 @@ import (
 	"github.com/herald-chat/herald/internal/chat/chatredis"
 	"github.com/herald-chat/herald/internal/gcheadroom"
 	"github.com/herald-chat/herald/internal/metrics"
-	"github.com/herald-chat/herald/internal/store/sqlite"
+	"github.com/herald-chat/herald/internal/store"
+	"github.com/herald-chat/herald/internal/store/dburl"
 	webpages "github.com/herald-chat/herald/internal/web"
 	"github.com/herald-chat/herald/socketio"
 	"github.com/herald-chat/herald/socketio/redisadapter"
@@ -29,7 +30,7 @@ type app struct {
 	handler  http.Handler
 	io       *socketio.Server
 	room     *chat.Room
-	db       *sqlite.DB
+	db       store.DB // SQLite or PostgreSQL, as DATABASE_URL says
 	auth     *auth.Auth
 	cluster  *redisadapter.Cluster // nil on a server on its own
 	presence chat.Presence
@@ -37,9 +38,9 @@ type app struct {
 
 // newApp opens the store and wires accounts, pages, sockets, the room and metrics together.
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
-	db, err := sqlite.Open(ctx, cfg.DatabaseURL)
+	db, err := dburl.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("opening the database: %w", err)
+		return nil, fmt.Errorf("opening the database (DATABASE_URL): %w", err)
 	}
 	a, err := auth.New(auth.Config{
 		Users:          db.Users(),
@@ -100,6 +101,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		limiter = chatredis.NewRateLimiter(cluster.Client(), chatredis.RateLimiterConfig{Logger: log})
 	}
 	m := metrics.New(io.Engine().Count)
+	if cluster != nil {
+		m.Cluster(cluster.Stats)
+	}
 	room, err := chat.New(ctx, chat.Config{Logger: log, Presence: presence, RateLimiter: limiter}, io.Of("/"), db.Messages(), chat.AuthenticatorFunc(func(r *http.Request) (chat.Identity, bool) {
 		session, user, ok := a.SessionFromRequest(r)
 		return chat.Identity{UserID: user.ID, Username: user.Username, SessionID: session.ID}, ok
@@ -159,7 +163,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		a.close(ctx)
 		return err
 	}
-	log.Info("herald listening", "url", "http://localhost:"+strconv.Itoa(cfg.Port), "database", cfg.DatabaseURL, "github", cfg.GitHubClientID != "", "cluster", cfg.RedisURL != "")
+	log.Info("herald listening", "url", "http://localhost:"+strconv.Itoa(cfg.Port), "database", dburl.Redact(cfg.DatabaseURL), "github", cfg.GitHubClientID != "", "cluster", cfg.RedisURL != "")
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(engineio.Listener(ln)) }()
 	select {

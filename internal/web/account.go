@@ -57,8 +57,9 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 			h.renderHome(w, r, http.StatusServiceUnavailable, d)
 		default:
 			h.log.ErrorContext(r.Context(), "register", "err", err)
-			d.Error = errSomethingWrong
-			h.renderHome(w, r, http.StatusInternalServerError, d)
+			status, text := failure(w, err)
+			d.Error = text
+			h.renderHome(w, r, status, d)
 		}
 		return
 	}
@@ -86,8 +87,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 			h.renderHome(w, r, http.StatusServiceUnavailable, d)
 		default:
 			h.log.ErrorContext(r.Context(), "login", "err", err)
-			d.Error = errSomethingWrong
-			h.renderHome(w, r, http.StatusInternalServerError, d)
+			status, text := failure(w, err)
+			d.Error = text
+			h.renderHome(w, r, status, d)
 		}
 		return
 	}
@@ -98,7 +100,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, u store.User, form string) {
 	if _, err := h.auth.StartSession(r.Context(), w, r, u); err != nil {
 		h.log.ErrorContext(r.Context(), "start session", "user", u.ID, "err", err)
-		h.renderHome(w, r, http.StatusInternalServerError, homeData{Form: form, Error: errSomethingWrong})
+		status, text := failure(w, err)
+		h.renderHome(w, r, status, homeData{Form: form, Error: text})
 		return
 	}
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)

@@ -266,8 +266,11 @@ func TestInteropOrigin(t *testing.T) {
 // TestInteropMessagesAndRestart: "chat message" acks, delivery to everyone, validation, the
 // per-user rate limit, and durability: after kill -9 and a restart on the same database file a
 // new socket's history holds every acknowledged message, oldest first.
-func TestInteropMessagesAndRestart(t *testing.T) {
-	srv := startServer(t)
+func TestInteropMessagesAndRestart(t *testing.T) { messagesAndRestart(t, startServer(t)) }
+
+// messagesAndRestart is TestInteropMessagesAndRestart on a server the caller started (SQLite or
+// PostgreSQL): its kill -9 and restart keep the database.
+func messagesAndRestart(t *testing.T, srv *server) {
 	alice := register(t, srv.url, "alice")
 	bob := register(t, srv.url, "bob")
 	p := startPeer(t, srv.url)

@@ -59,6 +59,7 @@ type settings struct {
 	pause          time.Duration
 	outDir         string
 	command        string
+	client         string // loadgen's -client
 }
 
 // variant is a peer with its user count mode.
@@ -125,6 +126,7 @@ func main() {
 	flag.StringVar(&s.clientCPUs, "client-cpus", "1", "CPU list for the load generator (taskset -c); empty = no pinning")
 	flag.DurationVar(&s.pause, "pause", time.Second, "pause between runs")
 	flag.StringVar(&s.outDir, "out", "bench/results", "directory for latest.md, latest.svg and latest.json")
+	flag.StringVar(&s.client, "client", "", "the load generator's clients for every peer: epoll or goroutine; default epoll, or goroutine when a TLS peer (herald-tls, node-tls) runs, since the epoll client speaks plain TCP only")
 	flag.Parse()
 
 	set := map[string]bool{}
@@ -146,6 +148,14 @@ func main() {
 		}
 	}
 	s.peers = splitList(peers)
+	if s.client == "" {
+		s.client = "epoll"
+		for _, p := range s.peers {
+			if _, isTLS := tlsBase(p); isTLS {
+				s.client = "goroutine"
+			}
+		}
+	}
 	s.scenarios = splitList(scenarios)
 	for _, f := range splitList(fanoutN) {
 		n, err := strconv.Atoi(f)
@@ -445,7 +455,11 @@ func runOne(ctx context.Context, tc *toolchain, s settings, c benchCase, v varia
 
 	rctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
-	argv := []string{tc.loadgen, "-url", fmt.Sprintf("http://127.0.0.1:%d", peer.port),
+	scheme := "http"
+	if _, isTLS := tlsBase(v.Peer); isTLS {
+		scheme = "https"
+	}
+	argv := []string{tc.loadgen, "-url", fmt.Sprintf("%s://127.0.0.1:%d", scheme, peer.port), "-client", s.client,
 		"-scenario", c.Scenario, "-clients", strconv.Itoa(c.Clients),
 		"-server-pid", strconv.Itoa(peer.pid), "-json"}
 	argv = pinned(s.clientCPUs, append(append(argv, c.Args...), extra...))
