@@ -67,7 +67,7 @@ type Session struct {
 	// long-polling
 	getPending bool
 	postActive bool
-	wake       chan struct{} // capacity 1: tells the pending GET to look again
+	wake       chan struct{} // capacity 1: tells the pending GET to look again; nil over WebSocket
 	getAnswer  Frame         // what a GET pending at the end receives: close, or noop when the client closed
 	probed     bool          // an upgrade probe succeeded: pending GETs get a noop and nothing else
 
@@ -82,14 +82,19 @@ type Session struct {
 }
 
 func newSession(srv *Server, id string, r *http.Request, t transportKind) *Session {
-	return &Session{
+	s := &Session{
 		srv:       srv,
 		id:        id,
 		req:       recordRequest(r),
 		transport: t,
-		wake:      make(chan struct{}, 1),
 		getAnswer: frameClose,
 	}
+	if t == transportPolling {
+		// Only long-polling GETs wait on it; a session opened over WebSocket never polls, and
+		// wakeGet's send to a nil channel takes its default case.
+		s.wake = make(chan struct{}, 1)
+	}
+	return s
 }
 
 // ID returns the Engine.IO session id (the "sid" of the handshake).
