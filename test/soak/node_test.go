@@ -33,6 +33,10 @@ type nodeLine struct {
 	Sent      int `json:"sent"`
 	Early     int `json:"early"`
 	Instant   int `json:"instant"`
+
+	ConnectErrors int            `json:"connectErrors"`
+	LastError     string         `json:"lastError"`
+	Disconnects   map[string]int `json:"disconnects"`
 }
 
 // nodeClients is one Node process running scripts/clients.mjs: the official socket.io-client
@@ -126,6 +130,7 @@ func (n *nodeClients) await(ev string, timeout time.Duration) nodeLine {
 
 func (n *nodeClients) next(ev string, timeout time.Duration) (nodeLine, error) {
 	deadline := time.After(timeout)
+	var progress nodeLine
 	for {
 		select {
 		case l, ok := <-n.lines:
@@ -139,8 +144,12 @@ func (n *nodeClients) next(ev string, timeout time.Duration) (nodeLine, error) {
 			if l.Ev == ev {
 				return l, nil
 			}
+			if l.Ev == "progress" {
+				progress = l
+			}
 		case <-deadline:
-			return nodeLine{}, fmt.Errorf("%s: no %q within %v", n.name, ev, timeout)
+			return nodeLine{}, fmt.Errorf("%s: no %q within %v (last progress: %d connected, %d connects, %d connect errors, last %q; disconnects by reason %v)",
+				n.name, ev, timeout, progress.Connected, progress.Connects, progress.ConnectErrors, progress.LastError, progress.Disconnects)
 		}
 	}
 }

@@ -8,8 +8,8 @@
 //	SOAKTIME=10m SOAKCLIENTS=4000 make soak
 //
 // SOAKTIME is the length of the churn phase (default 2m); SOAKCLIENTS the number of sockets of
-// the reconnect storm (default 2000, 500 per Node process). The tolerances are the drift*
-// constants below.
+// the reconnect storm (default 2000, 500 per Node process); SOAKPHASES a comma-separated choice
+// of churn, slow and storm (default all three). The tolerances are the drift* constants below.
 package soak_test
 
 import (
@@ -18,6 +18,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,9 +96,20 @@ func TestSoak(t *testing.T) {
 			driftGoroutines, driftFDs, driftHeap>>20, driftRSS>>20, strings.Join(s.report, "\n"))
 	})
 
-	s.phase("churn", func() sample { return s.churn(churn) })
-	s.phase("slow reader under fan-out", s.slowReader)
-	s.phase("reconnect storm", func() sample { return s.storm(storm) })
+	phases := []struct {
+		key, name string
+		run       func() sample
+	}{
+		{"churn", "churn", func() sample { return s.churn(churn) }},
+		{"slow", "slow reader under fan-out", s.slowReader},
+		{"storm", "reconnect storm", func() sample { return s.storm(storm) }},
+	}
+	only := os.Getenv("SOAKPHASES")
+	for _, p := range phases {
+		if only == "" || slices.Contains(strings.Split(only, ","), p.key) {
+			s.phase(p.name, p.run)
+		}
+	}
 }
 
 // warmUp connects and disconnects one socket of each transport.

@@ -118,6 +118,9 @@ function hold(job, onLine) {
   const received = []; // per socket: a Set of message ids
   let connected = 0;
   let connects = 0;
+  let connectErrors = 0;
+  let lastError = "";
+  const disconnects = {}; // by reason
   let announced = false;
   job.cookies.forEach((cookie, k) => {
     const socket = open(cookie, job.transports, job.reconnect !== false);
@@ -130,13 +133,24 @@ function hold(job, onLine) {
         out({ ev: "connected", n: connected, connects });
       }
     });
-    socket.on("disconnect", () => {
+    socket.on("disconnect", (reason) => {
       connected--;
       announced = false;
+      disconnects[reason] = (disconnects[reason] || 0) + 1;
+    });
+    socket.on("connect_error", (err) => {
+      connectErrors++;
+      lastError = err.message;
     });
     socket.on("chat message", (m) => received[k].add(m.id));
     sockets.push(socket);
   });
+  // While not every socket is connected, say how far it got, for the test's error message.
+  setInterval(() => {
+    if (connected < sockets.length) {
+      out({ ev: "progress", connected, connects, connectErrors, lastError, disconnects });
+    }
+  }, 10000).unref();
 
   async function send(cmd) {
     const acked = [];
