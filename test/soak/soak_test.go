@@ -500,14 +500,14 @@ func (s *soak) slowReader() sample {
 // server, and waits for every one of them to be back, counted as a user.
 func (s *soak) storm(n int) sample {
 	t := s.t
+	// The clients arrive one process at a time; the storm is their return after the restart.
 	var procs []*nodeClients
 	for i := 0; i < n; i += socketsPerProcess {
-		procs = append(procs, startNode(t, fmt.Sprintf("storm-%d", len(procs)), s.srv.url, map[string]any{
+		p := startNode(t, fmt.Sprintf("storm-%d", len(procs)), s.srv.url, map[string]any{
 			"mode": "hold", "cookies": s.cookies[i:min(i+socketsPerProcess, n)], "reconnect": true,
-		}))
-	}
-	for _, p := range procs {
+		})
 		p.await("connected", 2*time.Minute)
+		procs = append(procs, p)
 	}
 	waitUsers(t, s.srv, time.Minute, n)
 	before, _ := s.srv.scrape()
@@ -519,7 +519,7 @@ func (s *soak) storm(n int) sample {
 	peak := s.trackPeak()
 	connects := 0
 	for _, p := range procs {
-		connects += p.await("connected", 3*time.Minute).Connects
+		connects += p.await("connected", 4*time.Minute).Connects
 	}
 	waitUsers(t, s.srv, time.Minute, n)
 	back := time.Since(restart)
