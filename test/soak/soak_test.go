@@ -8,7 +8,7 @@
 //	SOAKTIME=10m SOAKCLIENTS=4000 make soak
 //
 // SOAKTIME is the length of the churn phase (default 2m); SOAKCLIENTS the number of sockets of
-// the reconnect storm (default 2000, 500 per Node process); SOAKPHASES a comma-separated choice
+// the reconnect storm (default 1000, 500 per Node process); SOAKPHASES a comma-separated choice
 // of churn, slow and storm (default all three). The tolerances are the drift* constants below.
 package soak_test
 
@@ -49,7 +49,9 @@ const (
 
 func soakSettings(t *testing.T) (churn time.Duration, storm int) {
 	t.Helper()
-	churn, storm = 2*time.Minute, 2000
+	// 2000 storm clients held on an idle machine but flapped (client-side ping timeouts) on one
+	// whose load average was 45; 1000 is the default a shared machine can carry.
+	churn, storm = 2*time.Minute, 1000
 	if v := os.Getenv("SOAKTIME"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 10*time.Second {

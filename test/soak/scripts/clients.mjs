@@ -60,6 +60,20 @@ function open(cookie, transports, reconnection) {
   return io(url, opts);
 }
 
+// describe names an error of the client's transports with what is known of its cause (the
+// HTTP status of a failed poll, the system error under a failed request).
+function describe(err) {
+  const parts = [err.message];
+  const d = err.description;
+  if (d !== undefined) {
+    parts.push(d && d.message ? d.message : String(d));
+  }
+  if (err.context && err.context.status !== undefined) {
+    parts.push(`status ${err.context.status}`);
+  }
+  return parts.join(": ");
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function churn(job) {
@@ -133,14 +147,17 @@ function hold(job, onLine) {
         out({ ev: "connected", n: connected, connects });
       }
     });
-    socket.on("disconnect", (reason) => {
+    socket.on("disconnect", (reason, details) => {
       connected--;
       announced = false;
       disconnects[reason] = (disconnects[reason] || 0) + 1;
+      if (details) {
+        lastError = `on disconnect: ${describe(details)}`;
+      }
     });
     socket.on("connect_error", (err) => {
       connectErrors++;
-      lastError = err.message;
+      lastError = describe(err);
     });
     socket.on("chat message", (m) => received[k].add(m.id));
     sockets.push(socket);
