@@ -37,6 +37,8 @@ type nodeLine struct {
 	ConnectErrors int            `json:"connectErrors"`
 	LastError     string         `json:"lastError"`
 	Disconnects   map[string]int `json:"disconnects"`
+	Pings         int            `json:"pings"`
+	PingTimeouts  []string       `json:"pingTimeouts"`
 }
 
 // nodeClients is one Node process running scripts/clients.mjs: the official socket.io-client
@@ -148,8 +150,8 @@ func (n *nodeClients) next(ev string, timeout time.Duration) (nodeLine, error) {
 				progress = l
 			}
 		case <-deadline:
-			return nodeLine{}, fmt.Errorf("%s: no %q within %v (last progress: %d connected, %d connects, %d connect errors, last %q; disconnects by reason %v)",
-				n.name, ev, timeout, progress.Connected, progress.Connects, progress.ConnectErrors, progress.LastError, progress.Disconnects)
+			return nodeLine{}, fmt.Errorf("%s: no %q within %v (last progress: %d connected, %d connects, %d connect errors, last %q; disconnects by reason %v; %d pings received; the last ping timeouts, as transport@time since connect: %v)",
+				n.name, ev, timeout, progress.Connected, progress.Connects, progress.ConnectErrors, progress.LastError, progress.Disconnects, progress.Pings, progress.PingTimeouts)
 		}
 	}
 }

@@ -135,6 +135,9 @@ function hold(job, onLine) {
   let connectErrors = 0;
   let lastError = "";
   const disconnects = {}; // by reason
+  const connectedAt = [];
+  const pingTimeouts = []; // transport@seconds since connect, of each ping timeout
+  let pings = 0;
   let announced = false;
   job.cookies.forEach((cookie, k) => {
     const socket = open(cookie, job.transports, job.reconnect !== false);
@@ -142,6 +145,10 @@ function hold(job, onLine) {
     socket.on("connect", () => {
       connects++;
       connected++;
+      connectedAt[k] = Date.now();
+      socket.io.engine.on("ping", () => {
+        pings++;
+      });
       if (connected === sockets.length && !announced) {
         announced = true;
         out({ ev: "connected", n: connected, connects });
@@ -151,6 +158,10 @@ function hold(job, onLine) {
       connected--;
       announced = false;
       disconnects[reason] = (disconnects[reason] || 0) + 1;
+      if (reason === "ping timeout") {
+        const t = socket.io.engine ? socket.io.engine.transport.name : "?";
+        pingTimeouts.push(`${t}@${Math.round((Date.now() - connectedAt[k]) / 1000)}s`);
+      }
       if (details) {
         lastError = `on disconnect: ${describe(details)}`;
       }
@@ -165,7 +176,7 @@ function hold(job, onLine) {
   // While not every socket is connected, say how far it got, for the test's error message.
   setInterval(() => {
     if (connected < sockets.length) {
-      out({ ev: "progress", connected, connects, connectErrors, lastError, disconnects });
+      out({ ev: "progress", connected, connects, connectErrors, lastError, disconnects, pings, pingTimeouts: pingTimeouts.slice(-20) });
     }
   }, 10000).unref();
 
