@@ -144,15 +144,14 @@ func bin(b []byte) map[string]any {
 }
 
 // checkBinary has emit broadcast an event with binary arguments, at the top level and nested,
-// and checks that every client got them intact, once; fenceFrom is a node to fence from.
-func (m *mixed) checkBinary(from string, emit func(cmd map[string]any), fenceFrom *clusterNode) {
+// and checks that every client got them intact, once.
+func (m *mixed) checkBinary(from string, emit func(cmd map[string]any)) {
 	m.t.Helper()
 	tag := "bin-from-" + from
 	blob := binaryBlob()
 	args := []any{map[string]any{"tag": tag, "nested": map[string]any{"blob": bin(blob), "list": []any{1, bin([]byte{0xff, 0})}}}, bin(blob[:3]), "text"}
 	emit(map[string]any{"op": "emit", "event": "bin", "args": args})
 	evs := m.fenceAll()
-	_ = fenceFrom
 	m.expectOnce(evs, "bin", tag, m.live)
 	want, _ := json.Marshal(args)
 	for _, e := range evs {
