@@ -164,8 +164,7 @@ func tagged(evs []line, event, tag string) map[string]int {
 		if e.Ev != "event" || e.Event != event {
 			continue
 		}
-		var args []json.RawMessage
-		if json.Unmarshal(e.Args, &args) == nil && firstTag(args) == tag {
+		if e.tag == tag {
 			got[e.Name]++
 		}
 	}

@@ -107,6 +107,7 @@ type line struct {
 	Reason  string          `json:"reason"`
 	Message string          `json:"message"`
 	raw     string
+	tag     string // of an event: the "tag" of its first argument, if any
 }
 
 // proc is one process of the test speaking the line protocol.
@@ -180,6 +181,12 @@ func (p *proc) read(r io.Reader) {
 			l = line{Ev: "unparsable"}
 		}
 		l.raw = sc.Text()
+		if l.Ev == "event" {
+			var args []json.RawMessage
+			if json.Unmarshal(l.Args, &args) == nil {
+				l.tag = firstTag(args) // once here, not at every look at the events
+			}
+		}
 		p.mu.Lock()
 		if l.Ev == "" {
 			if ch, ok := p.waiting[l.ID]; ok {

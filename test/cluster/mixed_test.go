@@ -39,6 +39,10 @@ func TestMixedCluster(t *testing.T) {
 			m.broadcastFrom(n, "red+blue-from-"+n.name, map[string]any{"rooms": []string{"red", "blue"}}, m.live)
 			m.broadcastFrom(n, "not-red-from-"+n.name, map[string]any{"except": []string{"red"}}, m.in("-blue"))
 			m.broadcastFrom(n, "blue-not-red-from-"+n.name, map[string]any{"rooms": []string{"blue", "red"}, "except": []string{"red"}}, m.in("-blue"))
+			// One room goes on that room's own channel, except and all.
+			m.broadcastFrom(n, "red-but-h1-from-"+n.name, map[string]any{"rooms": []string{"red"}, "except": []string{m.by["h1-red"].sid}}, slices.DeleteFunc(m.in("-red"), func(s string) bool { return s == "h1-red" }))
+			// Idle clients are keeping up: a volatile broadcast reaches them all.
+			m.broadcastFrom(n, "volatile-from-"+n.name, map[string]any{"volatile": true}, m.live)
 			for _, target := range []string{"node-blue", "h1-blue", "h2-red"} {
 				sid := m.by[target].sid
 				m.broadcastFrom(n, "to-"+target+"-from-"+n.name, map[string]any{"rooms": []string{sid}}, []string{target})

@@ -149,7 +149,11 @@ func (m *mixed) checkBinary(from string, emit func(cmd map[string]any)) {
 	m.t.Helper()
 	tag := "bin-from-" + from
 	blob := binaryBlob()
-	args := []any{map[string]any{"tag": tag, "nested": map[string]any{"blob": bin(blob), "list": []any{1, bin([]byte{0xff, 0})}}}, bin(blob[:3]), "text"}
+	big := make([]byte, 70<<10) // past msgpack's 16-bit lengths (bin 32), and many TCP segments
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	args := []any{map[string]any{"tag": tag, "nested": map[string]any{"blob": bin(blob), "list": []any{1, bin([]byte{0xff, 0})}}}, bin(blob[:3]), "text", bin(big)}
 	emit(map[string]any{"op": "emit", "event": "bin", "args": args})
 	evs := m.fenceAll()
 	m.expectOnce(evs, "bin", tag, m.live)

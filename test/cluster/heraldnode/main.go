@@ -63,6 +63,7 @@ type command struct {
 	Remove    []string `json:"remove"`
 	Close     bool     `json:"close"`
 	Local     bool     `json:"local"`
+	Volatile  bool     `json:"volatile"`
 	TimeoutMs int      `json:"timeoutMs"`
 }
 
@@ -177,6 +178,9 @@ func (n *node) selector(cmd command) *socketio.BroadcastOperator {
 	}
 	if cmd.Local {
 		op = op.Local()
+	}
+	if cmd.Volatile {
+		op = op.Volatile()
 	}
 	return op
 }
