@@ -196,6 +196,18 @@ func TestMixedCluster(t *testing.T) {
 		m.gone("node-emitted", "h1-emitted", "h2-emitted")
 		m.expectReason("h1-emitted", "io server disconnect")
 	})
+	t.Run("Herald dropped nothing the others sent", func(t *testing.T) {
+		m.use(t)
+		for _, n := range m.alive() {
+			if n.kind != "herald" {
+				continue
+			}
+			st := m.stats(n)
+			if st.Dropped != 0 || st.PublishFailed != 0 || st.PublishDropped != 0 || st.RequestsTimedOut != 0 || st.Received == 0 || !st.Connected {
+				t.Errorf("%s: adapter stats %+v", n.name, st)
+			}
+		}
+	})
 	t.Run("a frozen node makes requests time out cleanly, then answers again", func(t *testing.T) {
 		m.use(t)
 		node, h1, h2 := m.node("node"), m.node("h1"), m.node("h2")
@@ -240,6 +252,13 @@ func TestMixedCluster(t *testing.T) {
 		}
 		m.emitterBroadcast("emitter-after-restart", nil, m.live)
 		m.noDisconnections()
+		for _, n := range m.alive() {
+			if n.kind == "herald" {
+				if st := m.stats(n); st.Reconnects == 0 || st.Dropped != 0 {
+					t.Errorf("%s: after Redis restarted, adapter stats %+v", n.name, st)
+				}
+			}
+		}
 	})
 	t.Run("a Node.js node killed: the others keep working", func(t *testing.T) {
 		m.use(t)

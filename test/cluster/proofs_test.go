@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/herald-chat/herald/socketio/redisadapter"
 )
 
 // expectReason checks the reason the client named name gave for its disconnection.
@@ -278,4 +280,12 @@ func (m *mixed) killNode(n *clusterNode) {
 		}
 	}
 	m.emitterBroadcast("emitter-after-"+n.name+"-killed", nil, m.live)
+}
+
+// stats returns a Herald node's adapter counters.
+func (m *mixed) stats(n *clusterNode) redisadapter.Stats {
+	m.t.Helper()
+	var st redisadapter.Stats
+	n.must(&st, "stats", nil)
+	return st
 }
