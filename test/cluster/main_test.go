@@ -235,6 +235,13 @@ func (p *proc) send(cmd map[string]any) {
 // the result.
 func (p *proc) call(op string, fields map[string]any) (json.RawMessage, string) {
 	p.test().Helper()
+	return p.start(op, fields)()
+}
+
+// start sends a command and returns the wait for its answer, for a command that is to be in
+// flight while the test does something else.
+func (p *proc) start(op string, fields map[string]any) (wait func() (json.RawMessage, string)) {
+	p.test().Helper()
 	p.mu.Lock()
 	p.nextID++
 	id := p.nextID
@@ -246,15 +253,18 @@ func (p *proc) call(op string, fields map[string]any) (json.RawMessage, string) 
 		cmd[k] = v
 	}
 	p.send(cmd)
-	select {
-	case l := <-ch:
-		return l.Result, l.Error
-	case <-p.exited:
-		p.test().Fatalf("%s exited during %s; stderr:\n%s", p.name, op, p.stderr.String())
-	case <-time.After(callTimeout):
-		p.test().Fatalf("%s did not answer %s within %v; stderr:\n%s", p.name, op, callTimeout, p.stderr.String())
+	return func() (json.RawMessage, string) {
+		p.test().Helper()
+		select {
+		case l := <-ch:
+			return l.Result, l.Error
+		case <-p.exited:
+			p.test().Fatalf("%s exited during %s; stderr:\n%s", p.name, op, p.stderr.String())
+		case <-time.After(callTimeout):
+			p.test().Fatalf("%s did not answer %s within %v; stderr:\n%s", p.name, op, callTimeout, p.stderr.String())
+		}
+		return nil, ""
 	}
-	return nil, ""
 }
 
 // must is call for a command that must succeed, decoding its result into dst (if not nil).
