@@ -288,9 +288,24 @@ func TestMixedCluster(t *testing.T) {
 			}
 		}
 	})
-	t.Run("then a Herald node killed: the last keeps working", func(t *testing.T) {
+	t.Run("a new Node.js node joins, then a Herald node killed: the others keep working", func(t *testing.T) {
 		m.use(t)
+		node2 := startNode(m.top, "node", "node2", m.redis.URL())
+		node2.setT(t)
+		m.nodes = append(m.nodes, node2)
+		for _, room := range []string{"red", "blue"} {
+			m.connect("node2-"+room, node2, room)
+		}
+		m.waitServers(3)
+		for _, n := range m.alive() {
+			m.broadcastFrom(n, "with-node2-from-"+n.name, nil, m.live)
+			m.checkFetch(n, nil, m.live)
+		}
 		m.killNode(m.node("h2"))
+	})
+	t.Run("and the last node, alone, keeps working", func(t *testing.T) {
+		m.use(t)
+		m.killNode(m.node("node2"))
 		h1 := m.node("h1")
 		res, errText := h1.call("serverSideEmitWithAck", map[string]any{"event": "ss", "args": []any{map[string]any{"tag": "alone"}}})
 		if errText != "" || string(res) != "[]" {
