@@ -1,9 +1,15 @@
 // Package cluster_test proves that Herald nodes and Node.js Socket.IO nodes
 // (@socket.io/redis-adapter) form one cluster through Redis: the tests start a throwaway
-// redis-server, Node.js nodes (node-node.mjs), Herald nodes (heraldnode, built by TestMain) and
-// the official socket.io-client (clients.mjs), and drive them all over one line protocol.
+// redis-server, Node.js nodes (node-node.mjs), Herald nodes (heraldnode, built by TestMain),
+// @socket.io/redis-emitter (emitter.mjs) and the official socket.io-client (clients.mjs), and
+// drive them all over one line protocol of JSON lines on stdin and stdout.
 //
-// Every wait is bounded and every process the tests start is reaped, whatever the outcome.
+// Ordering without sleeping: a node publishes in order and Redis delivers in order, so once a
+// "fence" broadcast from a node has reached every client, whatever that node published before
+// has arrived, or never will (fence, emitterFence).
+//
+// Every wait is bounded and every process the tests start is reaped, whatever the outcome; the
+// programs also exit by themselves when their stdin closes.
 package cluster_test
 
 import (

@@ -218,13 +218,16 @@ func TestMixedCluster(t *testing.T) {
 				h2.signal(syscall.SIGCONT)
 			}
 		}()
-		for _, n := range []*clusterNode{node, h1} {
-			res, errText := n.call("fetch", nil)
+		// The three requests wait for their timeouts together.
+		fetches := []func() (json.RawMessage, string){node.start("fetch", nil), h1.start("fetch", nil)}
+		emit := h1.start("serverSideEmitWithAck", map[string]any{"event": "ss", "args": []any{map[string]any{"tag": "frozen"}}})
+		for i, wait := range fetches {
+			res, errText := wait()
 			if !strings.Contains(errText, "timeout") {
-				t.Errorf("%s: fetchSockets with a frozen node: error %q, result %s", n.name, errText, res)
+				t.Errorf("%s: fetchSockets with a frozen node: error %q, result %s", []string{"node", "h1"}[i], errText, res)
 			}
 		}
-		res, errText := h1.call("serverSideEmitWithAck", map[string]any{"event": "ss", "args": []any{map[string]any{"tag": "frozen"}}})
+		res, errText := emit()
 		if !strings.Contains(errText, "timeout") || !strings.Contains(string(res), `"node":"node"`) || strings.Contains(string(res), `"node":"h2"`) {
 			t.Errorf("h1: serverSideEmitWithAck with a frozen node: error %q, answers %s", errText, res)
 		}
