@@ -66,7 +66,7 @@ func (s *Socket) Namespace() *Namespace { return s.nsp }
 // copy, the caller's to keep or change.
 func (s *Socket) Handshake() Handshake {
 	h := s.handshake
-	h.Headers = withHost(h.Headers, s.client.conn.Request().Host)
+	h.Headers = h.Headers.Clone()
 	return h
 }
 
@@ -421,7 +421,7 @@ type Handshake struct {
 
 func newHandshake(r *http.Request, auth json.RawMessage) Handshake {
 	return Handshake{
-		Headers: r.Header, // Host is added by Socket.Handshake, so that no socket keeps a copy
+		Headers: withHost(r.Header, r.Host),
 		Query:   r.URL.Query(),
 		Auth:    auth,
 		Address: remoteIP(r.RemoteAddr),
@@ -440,9 +440,10 @@ func remoteIP(addr string) string {
 	return addr
 }
 
-// withHost returns a copy of headers with Host set to host, unless it is empty or there already.
+// withHost returns headers with Host set to host, unless it is empty or there already. It
+// changes headers: the engine gives each caller of Request a fresh copy.
 func withHost(headers http.Header, host string) http.Header {
-	h := headers.Clone()
+	h := headers
 	if h == nil {
 		h = http.Header{}
 	}
