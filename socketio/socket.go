@@ -69,10 +69,7 @@ func (s *Socket) Namespace() *Namespace { return s.nsp }
 // Handshake returns the details of the connection as the client opened it. It is built anew on
 // each call (an idle socket keeps only what it cannot rebuild), so the caller may change it.
 func (s *Socket) Handshake() Handshake {
-	r := s.client.conn.Request()
-	h := newHandshake(r, s.auth, s.created)
-	h.Headers = withHost(h.Headers, r.Host)
-	return h
+	return newHandshake(s.client.conn.Request(), s.auth, s.created)
 }
 
 // Request returns the HTTP request that opened the underlying connection (headers, cookies,
@@ -426,7 +423,7 @@ type Handshake struct {
 
 func newHandshake(r *http.Request, auth json.RawMessage, created time.Time) Handshake {
 	return Handshake{
-		Headers: r.Header, // Host is added by Socket.Handshake, so that no socket keeps a copy
+		Headers: withHost(r.Header, r.Host),
 		Query:   r.URL.Query(),
 		Auth:    auth,
 		Address: remoteIP(r.RemoteAddr),
@@ -445,9 +442,10 @@ func remoteIP(addr string) string {
 	return addr
 }
 
-// withHost returns a copy of headers with Host set to host, unless it is empty or there already.
+// withHost returns headers with Host set to host, unless it is empty or there already. It
+// changes headers: the engine gives each caller of Request a fresh copy.
 func withHost(headers http.Header, host string) http.Header {
-	h := headers.Clone()
+	h := headers
 	if h == nil {
 		h = http.Header{}
 	}
