@@ -129,5 +129,8 @@ func (p *publisher) add(cmds rueidis.Commands, o outgoing) rueidis.Commands {
 	if b == nil {
 		return cmds
 	}
+	if p.c.cfg.Sharded {
+		return append(cmds, p.c.client.B().Spublish().Channel(o.channel).Message(rueidis.BinaryString(b)).Build())
+	}
 	return append(cmds, p.c.client.B().Publish().Channel(o.channel).Message(rueidis.BinaryString(b)).Build())
 }

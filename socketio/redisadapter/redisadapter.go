@@ -50,6 +50,13 @@ type Config struct {
 	// MaxMessageBytes is the largest message accepted from Redis; bigger ones are dropped.
 	// Default 16 MiB.
 	MaxMessageBytes int
+	// Sharded uses Redis 7's sharded pub/sub (SSUBSCRIBE, SPUBLISH) on the wire of the Node.js
+	// sharded adapter (createShardedAdapter of @socket.io/redis-adapter, subscriptionMode
+	// "static"): two channels per namespace, <key>#<nsp># and <key>#<nsp>#<uid>#, and the
+	// messages of socket.io-adapter's ClusterAdapter. Servers of one cluster must agree on it.
+	// On a Redis Cluster the channels of one namespace must hash to one node (use a hash tag in
+	// Key, e.g. "{socket.io}"); on a single Redis nothing is needed.
+	Sharded bool
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -123,6 +130,9 @@ func New(ctx context.Context, cfg Config) (*Cluster, error) {
 
 // AdapterFactory makes the adapter of each namespace: use it as socketio.Config.AdapterFactory.
 func (c *Cluster) AdapterFactory(nsp *socketio.Namespace) socketio.Adapter {
+	if c.cfg.Sharded {
+		return newShardedAdapter(c, nsp)
+	}
 	return newAdapter(c, nsp)
 }
 
