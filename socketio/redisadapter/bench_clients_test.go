@@ -22,7 +22,7 @@ import (
 // work too. Modes:
 //   - batch64: bursts of 64 messages pipelined in one round trip, as the publisher sends a burst;
 //   - single: one message per round trip, as the publisher sends on an idle server;
-//   - parallel: 16 goroutines per CPU each publish on their own, the client's pipelining merging them
+//   - parallel: 16 goroutines per CPU (32 here) each publish on their own, the client's pipelining merging them
 //     (rueidis auto-pipelining, go-redis's pool), which is what an adapter without a publisher
 //     goroutine would do.
 //
