@@ -84,6 +84,7 @@ fuzz:
 	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzResponse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzHandshake$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzShardedMessage$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio -run '^$$' -fuzz FuzzDecodeBinarySequence -fuzztime $(FUZZTIME)
 
 ## bench: the side-by-side benchmarks (Herald, Node Socket.IO, zishang520/socket.io); long
