@@ -9,7 +9,7 @@ BIN         := bin/herald
 CLIENT_DIST := web/node_modules/socket.io-client/dist
 BUNDLE      := web/dist/socket.io.js web/dist/socket.io.min.js web/dist/socket.io.js.map web/dist/socket.io.min.js.map
 
-.PHONY: all run build cluster test lint vet staticcheck gotest deps packages conformance bench bench-smoke fuzz clean
+.PHONY: all run build cluster test lint vet staticcheck gotest deps packages conformance bench bench-smoke bench-cluster fuzz soak clean
 
 all: build
 
@@ -51,14 +51,18 @@ packages:
 ## headless-Chromium test included)
 test: deps lint gotest
 
+# The second run forces the portable engine path (no raw system calls, no epoll poller), as on
+# macOS, for the library and the chat (not the Linux-only bench, nor the slow end-to-end tests).
 gotest:
 	$(GO) test -race -timeout 15m ./...
+	$(GO) test -tags herald_portable -timeout 10m ./engineio/... ./socketio/... ./internal/... ./cmd/...
 
 lint: vet staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
 	$(GO) vet ./...
+	GOOS=darwin $(GO) vet ./...
 
 staticcheck:
 	$(GO) run $(STATICCHECK) ./...
@@ -86,6 +90,16 @@ fuzz:
 	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzHandshake$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzShardedMessage$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio -run '^$$' -fuzz FuzzDecodeBinarySequence -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/auth -run '^$$' -fuzz FuzzRequestCookies -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/web -run '^$$' -fuzz FuzzFormPost -fuzztime $(FUZZTIME)
+
+## soak: churn of every kind, a slow reader under fan-out and a reconnect storm against a real
+## herald process; fails when goroutines, fds, memory or the user count stay above their baseline
+## (SOAKTIME: the churn phase, default 2m, about 5 minutes in all; SOAKCLIENTS: the storm, default 2000)
+SOAKTIME    ?= 2m
+SOAKCLIENTS ?= 2000
+soak: $(BUNDLE) test/node_modules/.package-lock.json
+	SOAKTIME=$(SOAKTIME) SOAKCLIENTS=$(SOAKCLIENTS) $(GO) test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 60m ./test/soak
 
 ## bench: the side-by-side benchmarks (Herald, Node Socket.IO, zishang520/socket.io); long
 bench: build
@@ -94,6 +108,10 @@ bench: build
 ## bench-smoke: a ~10-second run of the benchmark harness, to keep it from rotting
 bench-smoke: build
 	bash bench/run.sh -smoke
+
+## bench-cluster: Herald and Node on three nodes and a throwaway Redis, the chat on three app nodes, ~57,000 sockets (bench/README.md); ~40 min
+bench-cluster: build
+	bash bench/run.sh -peers herald,node -scenarios cluster,cluster-chat,cluster-max
 
 clean:
 	rm -rf bin web/dist/socket.io*

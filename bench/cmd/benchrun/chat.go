@@ -75,7 +75,7 @@ func (s settings) chatDur() time.Duration {
 // wantsChat reports whether the run includes the chat scenario.
 func wantsChat(s settings) bool {
 	for _, sc := range s.scenarios {
-		if sc == scenarioChat {
+		if sc == scenarioChat || sc == scenarioClusterChat {
 			return true
 		}
 	}
@@ -96,50 +96,64 @@ func (tc *toolchain) buildApp(ctx context.Context) {
 
 // startApp seeds a fresh database in a new temporary directory with users
 // signed-in users, starts the app on it and waits until it answers
-// /healthz. It returns the server, the file of its users' session cookies
-// and the directory, which the caller removes once the server has stopped.
-func (tc *toolchain) startApp(ctx context.Context, users int, cpus string) (p *peerProc, cookies, dir string, err error) {
+// /healthz. With nodes > 1 it starts a Redis first and that many app
+// servers on it (-redis-url), sharing the SQLite file: a cluster. It returns
+// the servers, whose stop also removes the directory, and the file of the
+// users' session cookies.
+func (tc *toolchain) startApp(ctx context.Context, users, nodes int, cpus string) (sv *servers, cookies string, err error) {
 	exe, ok := tc.peers[peerApp]
 	if !ok {
-		return nil, "", "", fmt.Errorf("the chat app is not available: %s", tc.skipped[peerApp])
+		return nil, "", fmt.Errorf("the chat app is not available: %s", tc.skipped[peerApp])
 	}
-	dir, err = os.MkdirTemp("", "herald-bench-chat-")
+	dir, err := os.MkdirTemp("", "herald-bench-chat-")
 	if err != nil {
-		return nil, "", "", err
+		return nil, "", err
 	}
+	sv = &servers{dirs: []string{dir}}
 	defer func() {
 		if err != nil {
-			_ = os.RemoveAll(dir)
+			sv.stop()
 		}
 	}()
 	db := filepath.Join(dir, "herald.db")
 	cookies = filepath.Join(dir, "cookies.txt")
 	start := time.Now()
 	if err := seedChat(ctx, db, cookies, users); err != nil {
-		return nil, "", "", fmt.Errorf("seeding the chat app's database: %w", err)
+		return nil, "", fmt.Errorf("seeding the chat app's database: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "benchrun: seeded %d users and sessions in %v (%s)\n", users, time.Since(start).Round(time.Millisecond), dir)
 
-	port, err := freePort()
-	if err != nil {
-		return nil, "", "", err
+	var args []string
+	if nodes > 1 {
+		r, rdir, err := startRedis(ctx, cpus)
+		if err != nil {
+			return nil, "", err
+		}
+		sv.redis, sv.dirs = r, append(sv.dirs, rdir)
+		args = []string{"-redis-url", redisURL(r)}
 	}
-	argv := pinned(cpus, []string{exe, "-port", strconv.Itoa(port), "-database-url", db})
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), "SESSION_SECRET="+appSecret, "LOG_LEVEL=warn")
-	cmd.Stdout = os.Stderr
-	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, "", "", err
+	for range nodes {
+		port, err := freePort()
+		if err != nil {
+			return nil, "", err
+		}
+		argv := pinned(cpus, append([]string{exe, "-port", strconv.Itoa(port), "-database-url", db}, args...))
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = append(os.Environ(), "SESSION_SECRET="+appSecret, "LOG_LEVEL=warn")
+		cmd.Stdout = os.Stderr
+		cmd.Stderr = os.Stderr
+		cmd.SysProcAttr = childAttr()
+		if err := cmd.Start(); err != nil {
+			return nil, "", err
+		}
+		p := &peerProc{cmd: cmd, pid: cmd.Process.Pid, port: port, done: make(chan struct{})}
+		go func() { _ = cmd.Wait(); close(p.done) }()
+		sv.procs = append(sv.procs, p)
+		if err := waitHealthy(ctx, p, 30*time.Second); err != nil {
+			return nil, "", fmt.Errorf("the chat app: %w", err)
+		}
 	}
-	p = &peerProc{cmd: cmd, pid: cmd.Process.Pid, port: port, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(p.done) }()
-	if err := waitHealthy(ctx, p, 30*time.Second); err != nil {
-		p.stop()
-		return nil, "", "", fmt.Errorf("the chat app: %w", err)
-	}
-	return p, cookies, dir, nil
+	return sv, cookies, nil
 }
 
 // waitHealthy polls the app's /healthz until it answers 200.
