@@ -14,7 +14,7 @@
 // fuzzed (make fuzz).
 //
 // Config.Sharded selects Redis 7's sharded pub/sub instead, on the wire of the Node.js sharded
-// adapter (createShardedAdapter, subscriptionMode "static").
+// adapter (createShardedAdapter, in any of its subscription modes).
 //
 // The Redis client is rueidis rather than go-redis/v9: on the publish path (BenchmarkPublishClients,
 // figures in bench/RESULTS.md) it is as fast or faster with no allocations, its auto-pipelining
@@ -60,12 +60,17 @@ type Config struct {
 	// Default 16 MiB.
 	MaxMessageBytes int
 	// Sharded uses Redis 7's sharded pub/sub (SSUBSCRIBE, SPUBLISH) on the wire of the Node.js
-	// sharded adapter (createShardedAdapter of @socket.io/redis-adapter, subscriptionMode
-	// "static"): two channels per namespace, <key>#<nsp># and <key>#<nsp>#<uid>#, and the
-	// messages of socket.io-adapter's ClusterAdapter. Servers of one cluster must agree on it.
+	// sharded adapter (createShardedAdapter of @socket.io/redis-adapter): the channels
+	// <key>#<nsp># and <key>#<nsp>#<uid>#, and one per room in the dynamic subscription modes,
+	// and the messages of socket.io-adapter's ClusterAdapter. Servers of one cluster must agree
+	// on it.
 	// Tested on a single Redis 7 (which supports sharded pub/sub outside cluster mode), not on
 	// a Redis Cluster.
 	Sharded bool
+	// ShardedSubscription is the sharded mode's subscriptionMode: SubscriptionStatic,
+	// SubscriptionDynamic or SubscriptionDynamicPrivate. Default SubscriptionDynamic, as in
+	// Node.js; the servers of a cluster must agree on it.
+	ShardedSubscription string
 	// Logger receives diagnostics. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -76,6 +81,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RequestsTimeout <= 0 {
 		c.RequestsTimeout = 5 * time.Second
+	}
+	if c.ShardedSubscription == "" {
+		c.ShardedSubscription = SubscriptionDynamic
 	}
 	if c.MaxPendingRequests <= 0 {
 		c.MaxPendingRequests = 1024
@@ -110,6 +118,11 @@ type Cluster struct {
 // New connects to Redis. It fails if the URL is invalid or Redis does not answer before ctx ends.
 func New(ctx context.Context, cfg Config) (*Cluster, error) {
 	cfg = cfg.withDefaults()
+	switch cfg.ShardedSubscription {
+	case SubscriptionStatic, SubscriptionDynamic, SubscriptionDynamicPrivate:
+	default:
+		return nil, fmt.Errorf("redisadapter: unknown ShardedSubscription %q", cfg.ShardedSubscription)
+	}
 	opt, err := rueidis.ParseURL(cfg.URL)
 	if err != nil {
 		return nil, fmt.Errorf("redisadapter: redis URL: %w", err)

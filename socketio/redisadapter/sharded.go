@@ -12,9 +12,10 @@ import (
 )
 
 // shardedAdapter is one namespace's member of a cluster in sharded mode (Config.Sharded): the
-// wire of the Node.js sharded adapter in its "static" subscription mode. Every message of the
-// namespace goes on <key>#<nsp>#, answers to this server's requests on <key>#<nsp>#<uid>#; the
-// embedded MemoryAdapter keeps the local rooms and does every local delivery.
+// wire of the Node.js sharded adapter. Every message of the namespace goes on <key>#<nsp>#
+// (except, in the dynamic modes, a broadcast to one room: on that room's channel), answers to
+// this server's requests on <key>#<nsp>#<uid>#; the embedded MemoryAdapter keeps the local rooms
+// and does every local delivery.
 type shardedAdapter struct {
 	*socketio.MemoryAdapter
 	c       *Cluster
@@ -22,8 +23,9 @@ type shardedAdapter struct {
 	uid     string // 16 hex digits, as socket.io-adapter's ClusterAdapter makes them
 	pending *pendingTable
 
-	channel    string // <key>#<nsp>#
-	ownChannel string // channel + uid + "#": the answers to this server's requests
+	channel    string        // <key>#<nsp>#
+	ownChannel string        // channel + uid + "#": the answers to this server's requests
+	rooms      *roomChannels // the rooms' channels in the dynamic modes; nil in static mode
 }
 
 func newShardedAdapter(c *Cluster, nsp *socketio.Namespace) *shardedAdapter {
@@ -36,6 +38,12 @@ func newShardedAdapter(c *Cluster, nsp *socketio.Namespace) *shardedAdapter {
 		channel:       c.cfg.Key + "#" + nsp.Name() + "#",
 	}
 	a.ownChannel = a.channel + a.uid + "#"
+	switch c.cfg.ShardedSubscription {
+	case SubscriptionDynamic:
+		a.rooms = newRoomChannels(a, false)
+	case SubscriptionDynamicPrivate:
+		a.rooms = newRoomChannels(a, true)
+	}
 	c.sub.add(map[string]subscription{
 		a.channel:    {kind: shardedChannel, sharded: a},
 		a.ownChannel: {kind: shardedChannel, sharded: a},
@@ -84,7 +92,11 @@ func wireSelector(opts socketio.BroadcastOptions, flags map[string]any) map[stri
 // Broadcast delivers p to this server's clients and publishes it for the others.
 func (a *shardedAdapter) Broadcast(p *socketio.Packet, opts socketio.BroadcastOptions) {
 	if !opts.Local {
-		a.publish(a.channel, msgBroadcast, func() (map[string]any, error) {
+		channel := a.channel
+		if a.rooms != nil && len(opts.Rooms) == 1 && a.rooms.hasChannel(opts.Rooms[0]) {
+			channel = a.roomChannel(opts.Rooms[0])
+		}
+		a.publish(channel, msgBroadcast, func() (map[string]any, error) {
 			pkt, err := packetToWire(p)
 			if err != nil {
 				return nil, err
@@ -204,7 +216,11 @@ func (a *shardedAdapter) ServerSideEmitWithAck(ctx context.Context, data json.Ra
 
 // Close unsubscribes the namespace and fails its pending requests.
 func (a *shardedAdapter) Close() error {
-	a.c.sub.remove([]string{a.channel, a.ownChannel}, nil)
+	channels := []string{a.channel, a.ownChannel}
+	if a.rooms != nil {
+		channels = append(channels, a.rooms.close()...)
+	}
+	a.c.sub.remove(channels, nil)
 	a.pending.close()
 	return nil
 }

@@ -135,7 +135,7 @@ func generic(t *testing.T, b []byte) map[string]any {
 func TestShardedWire(t *testing.T) {
 	redis := redistest.Start(t)
 	key := "sharded-" + randomID(8)
-	a := startNode(t, redis.URL(), key, Config{Sharded: true})
+	a := startNode(t, redis.URL(), key, Config{Sharded: true, ShardedSubscription: SubscriptionStatic})
 	sa := a.io.Of("/").Adapter().(*shardedAdapter)
 	ca := dial(t, a, "ca")
 	a.io.Of("/").Socket(ca.ID).Join("room1")
@@ -233,4 +233,63 @@ func TestShardedWire(t *testing.T) {
 	if st := a.cluster.Stats(); st.Dropped != before.Dropped+1 {
 		t.Fatalf("dropped %d → %d: the heartbeat was dropped too", before.Dropped, st.Dropped)
 	}
+}
+
+// shardNumSub returns PUBSUB SHARDNUMSUB's count for channel.
+func shardNumSub(t *testing.T, redis *redistest.Server, channel string) string {
+	t.Helper()
+	p := dialRaw(t, redis)
+	p.send("PUBSUB", "SHARDNUMSUB", channel)
+	r := p.read()
+	if len(r) != 2 {
+		t.Fatalf("PUBSUB SHARDNUMSUB: %q", r)
+	}
+	return r[1]
+}
+
+// TestShardedDynamicRooms: in the dynamic mode (the default) a server subscribes to the channel
+// of each public room with a member here and leaves it when the room empties; a broadcast to one
+// public room goes on that room's channel, one to a private room (20 characters) on the
+// namespace's; a Node.js server's broadcast on a room channel reaches the room's members here.
+func TestShardedDynamicRooms(t *testing.T) {
+	redis := redistest.Start(t)
+	key := "sharded-" + randomID(8)
+	a := startNode(t, redis.URL(), key, Config{Sharded: true})
+	ca := dial(t, a, "ca")
+	roomChannel := key + "#/#room1#"
+	if n := shardNumSub(t, redis, roomChannel); n != "0" {
+		t.Fatalf("subscribed to %s before anyone joined: %s", roomChannel, n)
+	}
+	if n := shardNumSub(t, redis, key+"#/#"+ca.ID+"#"); n != "0" {
+		t.Fatalf("a private room has a channel: %s", n)
+	}
+	a.io.Of("/").Socket(ca.ID).Join("room1")
+	waitFor(t, "the room's channel to be subscribed", func() bool { return shardNumSub(t, redis, roomChannel) == "1" })
+
+	peer := dialRaw(t, redis)
+	peer.ssubscribe(roomChannel)
+	must(t, a.io.To("room1").Emit("to-room", 1))
+	if m := generic(t, peer.nextMessage()); m["type"] != float64(msgBroadcast) {
+		t.Fatalf("on the room's channel: %v", m)
+	}
+	main := dialRaw(t, redis)
+	main.ssubscribe(key + "#/#")
+	must(t, a.io.To(ca.ID).Emit("to-socket", 1))
+	if m := generic(t, main.nextMessage()); m["data"].(map[string]any)["opts"].(map[string]any)["rooms"].([]any)[0] != ca.ID {
+		t.Fatalf("a broadcast to a socket id did not go on the namespace's channel: %v", m)
+	}
+
+	publisher := dialRaw(t, redis)
+	publisher.send("SPUBLISH", roomChannel, `{"type":3,"data":{"packet":{"type":2,"data":["node to room"],"nsp":"/"},"opts":{"rooms":["room1"],"except":[],"flags":{}}},"uid":"0123456789abcdef","nsp":"/"}`)
+	if r := publisher.read(); r[0] != "2" {
+		t.Fatalf("SPUBLISH reached %s subscribers, want 2 (the server and the peer)", r[0])
+	}
+	next(t, ca, "node to room")
+
+	a.io.Of("/").Socket(ca.ID).Leave("room1")
+	waitFor(t, "the room's channel to be left", func() bool { return shardNumSub(t, redis, roomChannel) == "1" }) // the peer only
+	a.io.Of("/").Socket(ca.ID).Join("room2")
+	waitFor(t, "room2's channel", func() bool { return shardNumSub(t, redis, key+"#/#room2#") == "1" })
+	_ = ca.Close()
+	waitFor(t, "room2's channel to be left when its last member went", func() bool { return shardNumSub(t, redis, key+"#/#room2#") == "0" })
 }

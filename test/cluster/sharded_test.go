@@ -1,14 +1,18 @@
 package cluster_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,17 +22,24 @@ import (
 	"github.com/herald-chat/herald/socketio/redisadapter"
 )
 
-// TestShardedCluster: a Node.js node on the sharded adapter (createShardedAdapter,
-// subscriptionMode "static") and a Herald node in sharded mode (redisadapter.Config.Sharded)
-// form one cluster over Redis 7's sharded pub/sub, with official clients on both: broadcasts
-// with rooms and binary cross both ways, fetchSockets and FetchSockets see every socket,
-// server-side emits and broadcasts with acks are answered both ways.
+// TestShardedCluster: a Node.js node on the sharded adapter (createShardedAdapter) and a Herald
+// node in sharded mode (redisadapter.Config.Sharded) form one cluster over Redis 7's sharded
+// pub/sub, with official clients on both, in the static and in the dynamic subscription mode
+// (Node's default: one channel per room): broadcasts with rooms and binary cross both ways,
+// fetchSockets and FetchSockets see every socket, server-side emits and broadcasts with acks are
+// answered both ways.
 func TestShardedCluster(t *testing.T) {
+	for _, mode := range []string{redisadapter.SubscriptionStatic, redisadapter.SubscriptionDynamic} {
+		t.Run(mode, func(t *testing.T) { testShardedCluster(t, mode) })
+	}
+}
+
+func testShardedCluster(t *testing.T, mode string) {
 	redis := redistest.Start(t)
-	p := startProc(t, "snode", []string{"SUBSCRIPTION_MODE=static"}, nodeBinary(t), "sharded-node.mjs", redis.URL(), "snode")
+	p := startProc(t, "snode", []string{"SUBSCRIPTION_MODE=" + mode}, nodeBinary(t), "sharded-node.mjs", redis.URL(), "snode")
 	evs := p.until("ready", func(evs []line) bool { return len(evs) > 0 && evs[0].Ev == "ready" })
 	nodeNode := &clusterNode{proc: p, kind: "node", port: evs[0].Port, url: "http://127.0.0.1:" + strconv.Itoa(evs[0].Port)}
-	io := startShardedHerald(t, redis.URL())
+	io := startShardedHerald(t, redis.URL(), mode)
 	heraldNode := &clusterNode{kind: "herald", url: io.url}
 
 	m := &mixed{t: t, top: t, redis: redis, by: map[string]*client{}}
@@ -47,6 +58,11 @@ func TestShardedCluster(t *testing.T) {
 		h, err := io.srv.ServerCount(ctx)
 		return n == 2 && err == nil && h == 2
 	})
+	if mode == redisadapter.SubscriptionDynamic {
+		waitUntil(t, "both nodes to subscribe to room red's channel", func() bool {
+			return shardNumSub(t, redis.Addr(), "socket.io#/#red#") == 2
+		})
+	}
 
 	blob := []byte{0, 1, 254, 255}
 	wireBlob := map[string]any{"$bin": base64.StdEncoding.EncodeToString(blob)}
@@ -140,12 +156,12 @@ type shardedHerald struct {
 	url string
 }
 
-func startShardedHerald(t *testing.T, redisURL string) *shardedHerald {
+func startShardedHerald(t *testing.T, redisURL, mode string) *shardedHerald {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	quiet := slog.New(slog.DiscardHandler)
-	cluster, err := redisadapter.New(ctx, redisadapter.Config{URL: redisURL, Sharded: true, Logger: quiet,
+	cluster, err := redisadapter.New(ctx, redisadapter.Config{URL: redisURL, Sharded: true, ShardedSubscription: mode, Logger: quiet,
 		RequestsTimeout: requestsTimeoutMs * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -227,4 +243,30 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// shardNumSub asks Redis at addr for PUBSUB SHARDNUMSUB channel.
+func shardNumSub(t *testing.T, addr, channel string) int {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(conn, "*3\r\n$6\r\nPUBSUB\r\n$11\r\nSHARDNUMSUB\r\n$%d\r\n%s\r\n", len(channel), channel)
+	r := bufio.NewReader(conn)
+	var lines []string
+	for range 4 { // *2, $len, channel, :count
+		l, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, strings.TrimSpace(l))
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(lines[3], ":"))
+	if err != nil {
+		t.Fatalf("PUBSUB SHARDNUMSUB: %q", lines)
+	}
+	return n
 }
