@@ -35,14 +35,17 @@ $(BUNDLE) &: web/node_modules/.package-lock.json
 deps: $(BUNDLE) test/node_modules/.package-lock.json packages
 
 # The Debian packages the tests run (each test starts its own instance on a free loopback port):
-# Chromium for the browser tests, redis-server and HAProxy for the cluster tests. Missing ones are installed
-# in one apt-get run (as root, or install them yourself first).
+# Chromium for the browser tests, redis-server and HAProxy for the cluster tests, PostgreSQL for the
+# store's second backend. Missing ones are installed in one apt-get run (as root, or install them
+# yourself first).
 APT_PACKAGES := chromium:chromium redis-server:redis-server haproxy:haproxy
 
 ## packages: install the Debian packages the tests need, when they are missing
+# PostgreSQL's binaries are not on PATH in Debian: look for initdb where the package puts it.
 packages:
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  command -v $${p%%:*} >/dev/null 2>&1 || missing="$$missing $${p##*:}"; done; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages for the tests:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
@@ -89,6 +92,7 @@ fuzz:
 	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzResponse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzHandshake$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzShardedMessage$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/store/dburl -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio -run '^$$' -fuzz FuzzDecodeBinarySequence -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/auth -run '^$$' -fuzz FuzzRequestCookies -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/web -run '^$$' -fuzz FuzzFormPost -fuzztime $(FUZZTIME)

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -260,7 +259,7 @@ func (m *mixed) killNode(n *clusterNode) {
 	survivors := m.alive()
 	for _, s := range survivors {
 		res, errText := s.call("fetch", nil)
-		if errText != "" && !strings.Contains(errText, "timeout") {
+		if errText != "" && !timedOut(errText) {
 			m.t.Errorf("%s: fetchSockets just after %s was killed: error %q, result %s", s.name, n.name, errText, res)
 		}
 	}
