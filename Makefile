@@ -91,6 +91,7 @@ fuzz:
 	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzResponse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzHandshake$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzShardedMessage$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/store/dburl -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio -run '^$$' -fuzz FuzzDecodeBinarySequence -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/auth -run '^$$' -fuzz FuzzRequestCookies -fuzztime $(FUZZTIME)
