@@ -1,3 +1,5 @@
+//go:build !herald_portable
+
 package engineio
 
 import (
@@ -38,9 +40,31 @@ func (l rawListener) Accept() (net.Conn, error) {
 type rawTCPConn struct {
 	*net.TCPConn
 	rc syscall.RawConn
+
+	// sniffed is set after the first read, whose first byte tells whether crypto/tls runs on
+	// top: an HTTP request never starts with a TLS handshake record's type. tls is set then.
+	sniffed bool
+	tls     *tlsRecords
 }
 
 func (c *rawTCPConn) Read(p []byte) (int, error) {
+	if c.tls != nil {
+		return c.tls.read(c, p)
+	}
+	n, err := c.readBlocking(p)
+	if !c.sniffed && n > 0 {
+		c.sniffed = true
+		if p[0] == tlsRecordTypeShake {
+			c.tls = &tlsRecords{conn: c}
+			c.tls.buf = append(c.tls.buf, p[:n]...)
+			return c.tls.read(c, p)
+		}
+	}
+	return n, err
+}
+
+// readBlocking reads what the socket holds, parking until it holds something.
+func (c *rawTCPConn) readBlocking(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -70,6 +94,14 @@ func (c *rawTCPConn) Read(p []byte) (int, error) {
 }
 
 func (c *rawTCPConn) Write(p []byte) (int, error) {
+	if c.tls != nil {
+		return c.tls.write(c, p)
+	}
+	return c.writeBlocking(p)
+}
+
+// writeBlocking writes all of p, parking while the socket is full.
+func (c *rawTCPConn) writeBlocking(p []byte) (int, error) {
 	var n int
 	var werr error
 	err := c.rc.Write(func(fd uintptr) bool {

@@ -1,7 +1,6 @@
 package engineio
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -45,7 +44,7 @@ const (
 type Session struct {
 	srv *Server
 	id  string
-	req *http.Request // the handshake request, detached from its connection
+	req requestRecord // the handshake request, packed
 
 	handler SessionHandler // set once, before the session is shared
 
@@ -86,7 +85,7 @@ func newSession(srv *Server, id string, r *http.Request, t transportKind) *Sessi
 	return &Session{
 		srv:       srv,
 		id:        id,
-		req:       detachRequest(r),
+		req:       recordRequest(r),
 		transport: t,
 		wake:      make(chan struct{}, 1),
 		getAnswer: frameClose,
@@ -96,9 +95,10 @@ func newSession(srv *Server, id string, r *http.Request, t transportKind) *Sessi
 // ID returns the Engine.IO session id (the "sid" of the handshake).
 func (s *Session) ID() string { return s.id }
 
-// Request returns the HTTP request that opened the session: its headers, cookies, URL and remote
-// address. Its body is empty and its context is not tied to any connection.
-func (s *Session) Request() *http.Request { return s.req }
+// Request returns the HTTP request that opened the session: its headers, cookies, URL, remote
+// address and TLS state. Its body is empty and its context is not tied to any connection. Each
+// call returns a new copy, rebuilt from what the session keeps, which the caller may change.
+func (s *Session) Request() *http.Request { return s.req.request() }
 
 // Transport returns "polling" or "websocket": the transport in use now.
 func (s *Session) Transport() string {
@@ -318,13 +318,4 @@ func (s *Session) openPacket(upgradable bool) []byte {
 	b = strconv.AppendInt(b, int64(cfg.MaxPayload), 10)
 	b = append(b, '}')
 	return b
-}
-
-// detachRequest keeps what the layers above need of the handshake request (headers, cookies,
-// URL, remote address, TLS state) without holding its body or connection-bound context.
-func detachRequest(r *http.Request) *http.Request {
-	c := r.Clone(context.Background())
-	c.Body = http.NoBody
-	c.GetBody = nil
-	return c
 }

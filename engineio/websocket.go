@@ -150,14 +150,11 @@ func (s *Session) flushWebSocket(c *wsConn) {
 		}
 		s.mu.Unlock()
 
-		bufs := make(net.Buffers, 0, len(batch)+1)
-		if pending != nil {
-			bufs = append(bufs, pending)
-		}
+		frames := make([][]byte, 0, len(batch))
 		for _, f := range batch {
-			bufs = append(bufs, f.wsFrame())
+			frames = append(frames, f.wsFrame())
 		}
-		if err := c.writeAll(bufs, s.srv.cfg.WriteTimeout); err != nil {
+		if err := c.writeAll(pending, frames, s.srv.cfg.WriteTimeout); err != nil {
 			s.fail(ReasonTransportError)
 			return
 		}

@@ -160,7 +160,7 @@ func (a *MemoryAdapter) FetchSockets(_ context.Context, opts BroadcastOptions) (
 	sockets := a.Sockets(opts)
 	out := make([]*RemoteSocket, len(sockets))
 	for i, s := range sockets {
-		out[i] = &RemoteSocket{ID: s.id, Handshake: s.handshake, Rooms: a.SocketRooms(s), Data: s.Data(), nsp: a.nsp, local: true}
+		out[i] = &RemoteSocket{ID: s.id, Handshake: s.Handshake(), Rooms: a.SocketRooms(s), Data: s.Data(), nsp: a.nsp, local: true}
 	}
 	return out, nil
 }

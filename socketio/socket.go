@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -61,8 +62,13 @@ func (s *Socket) ID() string { return s.id }
 // Namespace returns the namespace the socket belongs to.
 func (s *Socket) Namespace() *Namespace { return s.nsp }
 
-// Handshake returns the details of the connection as the client opened it.
-func (s *Socket) Handshake() Handshake { return s.handshake }
+// Handshake returns the details of the connection as the client opened it. Its Headers are a
+// copy, the caller's to keep or change.
+func (s *Socket) Handshake() Handshake {
+	h := s.handshake
+	h.Headers = withHost(h.Headers, s.client.conn.Request().Host)
+	return h
+}
 
 // Request returns the HTTP request that opened the underlying connection (headers, cookies,
 // URL, remote address), for authentication in middleware.
@@ -395,13 +401,15 @@ func (s *Socket) abandon() {
 
 // Handshake describes how a connection was opened.
 type Handshake struct {
-	// Headers are the HTTP headers of the request that opened the connection.
+	// Headers are the HTTP headers of the request that opened the connection, Host among them
+	// (net/http keeps it apart, in Request.Host; Node.js servers and the other servers of a
+	// cluster expect it here).
 	Headers http.Header
 	// Query holds the URL query parameters of that request.
 	Query map[string][]string
 	// Auth is the payload the client passed to io({auth}), "{}" when none.
 	Auth json.RawMessage
-	// Address is the client's remote address.
+	// Address is the client's IP address, without the port, as Node.js gives it.
 	Address string
 	// Time is when the socket was created.
 	Time time.Time
@@ -413,12 +421,33 @@ type Handshake struct {
 
 func newHandshake(r *http.Request, auth json.RawMessage) Handshake {
 	return Handshake{
-		Headers: r.Header,
+		Headers: r.Header, // Host is added by Socket.Handshake, so that no socket keeps a copy
 		Query:   r.URL.Query(),
 		Auth:    auth,
-		Address: r.RemoteAddr,
+		Address: remoteIP(r.RemoteAddr),
 		Time:    time.Now(),
 		Secure:  r.TLS != nil,
 		URL:     r.RequestURI,
 	}
+}
+
+// remoteIP is the address part of a request's RemoteAddr ("ip:port", "[ipv6]:port"), or all of
+// it when it has no port.
+func remoteIP(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
+}
+
+// withHost returns a copy of headers with Host set to host, unless it is empty or there already.
+func withHost(headers http.Header, host string) http.Header {
+	h := headers.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	if host != "" && h.Get("Host") == "" {
+		h.Set("Host", host)
+	}
+	return h
 }

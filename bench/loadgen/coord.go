@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -200,6 +202,9 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 	}
 	if o.client != "epoll" && o.client != "goroutine" {
 		return nil, fmt.Errorf("-client %q: want epoll or goroutine", o.client)
+	}
+	if strings.HasPrefix(o.url, "https://") && o.client == "epoll" {
+		return nil, errors.New("-url https://…: the epoll client speaks plain TCP only; use -client goroutine")
 	}
 	if o.clients < 1 {
 		return nil, errors.New("-clients must be at least 1")

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command loadgen drives one benchmark scenario against a server that speaks
 // the bench protocol (bench/PROTOCOL.md) and reports what it measured.
 //

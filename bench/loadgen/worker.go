@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // A worker process opens its share of the clients and reports on them. The

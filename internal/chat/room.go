@@ -67,9 +67,12 @@ type Config struct {
 	// deliveries. Default 100.
 	AnnounceMaxUsers int
 	// RateBurst and RateInterval limit each user to RateBurst messages at once, then one per
-	// RateInterval. Defaults 10 and 300ms.
+	// RateInterval, in the default RateLimiter. Defaults 10 and 300ms.
 	RateBurst    int
 	RateInterval time.Duration
+	// RateLimiter limits each user's messages, across their sockets and reconnections. Default a
+	// MemoryRateLimiter of RateBurst and RateInterval: one server. The room does not close it.
+	RateLimiter RateLimiter
 	// StoreTimeout bounds storing one message. Default 5s.
 	StoreTimeout time.Duration
 	// Presence counts who is online. Default a MemoryPresence: one server. The room does not
@@ -106,6 +109,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Presence == nil {
 		c.Presence = NewMemoryPresence()
+	}
+	if c.RateLimiter == nil {
+		c.RateLimiter = NewMemoryRateLimiter(c.RateBurst, c.RateInterval)
 	}
 	return c
 }
@@ -151,7 +157,7 @@ type Room struct {
 
 	presence Presence
 	counts   *countBroadcaster
-	limiter  *rateLimiter
+	limiter  RateLimiter
 	history  *history
 }
 
@@ -180,7 +186,7 @@ func New(ctx context.Context, cfg Config, nsp *socketio.Namespace, messages stor
 		obs:      obs,
 		log:      cfg.Logger,
 		presence: cfg.Presence,
-		limiter:  newRateLimiter(cfg.RateBurst, cfg.RateInterval),
+		limiter:  cfg.RateLimiter,
 		history:  newHistory(cfg.HistorySize, initial),
 	}
 	r.counts = &countBroadcaster{window: cfg.CountWindow, lastSent: -1, read: r.presence.Online, refresh: r.refreshCount, emit: r.broadcastCount}
@@ -258,7 +264,6 @@ func (r *Room) disconnected(s *socketio.Socket, id Identity) {
 	if !last {
 		return
 	}
-	r.limiter.forget(id.UserID)
 	online := r.presence.Online()
 	r.obs.UsersOnline(online)
 	r.counts.changed()
@@ -343,13 +348,15 @@ func (r *Room) accept(e *socketio.Event, id Identity) (Message, error) {
 		return Message{}, ErrEmpty
 	case utf8.RuneCountInString(text) > r.cfg.MaxMessageLen:
 		return Message{}, fmt.Errorf("%w (at most %s characters)", ErrTooLong, strconv.Itoa(r.cfg.MaxMessageLen))
-	case !utf8.ValidString(text):
+	case !utf8.ValidString(text), strings.IndexByte(text, 0) >= 0:
+		// NUL is no chat text, and PostgreSQL could not store it.
 		return Message{}, ErrNotText
-	case !r.limiter.allow(id.UserID):
-		return Message{}, ErrTooFast
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.StoreTimeout)
 	defer cancel()
+	if !r.limiter.Allow(ctx, id.UserID) {
+		return Message{}, ErrTooFast
+	}
 	stored, err := r.messages.Append(ctx, store.Message{UserID: id.UserID, Username: id.Username, Text: text})
 	if err != nil {
 		r.log.Error("chat: storing message", "user", id.Username, "err", err)

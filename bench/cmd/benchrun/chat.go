@@ -6,7 +6,8 @@ package main
 // counterpart of the app in this harness (its Node original, the Express +
 // Passport + Socket.IO tutorial app, would become another peer).
 //
-// Each run seeds a fresh SQLite file with one user and one login session per
+// Each run seeds a fresh database (an SQLite file, or with -chat-db postgres a
+// new database on a throwaway PostgreSQL server) with one user and one login session per
 // receiver through the app's own store and session code (no HTTP
 // registration: that would cost a bcrypt hash per user), writes the session
 // cookies to a file, then starts the app pinned like the peers and runs
@@ -28,7 +29,7 @@ import (
 
 	"github.com/herald-chat/herald/bench/internal/result"
 	"github.com/herald-chat/herald/internal/auth"
-	"github.com/herald-chat/herald/internal/store/sqlite"
+	"github.com/herald-chat/herald/internal/store/dburl"
 )
 
 const (
@@ -54,9 +55,17 @@ func chatCase(s settings) (benchCase, error) {
 	case s.chatRate <= 0:
 		return benchCase{}, fmt.Errorf("-chat-rate %v: want a positive rate", s.chatRate)
 	}
+	key := fmt.Sprintf("chat-%d", n)
+	switch s.chatDB {
+	case "", "sqlite":
+	case "postgres":
+		key += "-postgres"
+	default:
+		return benchCase{}, fmt.Errorf("-chat-db %q: want sqlite or postgres", s.chatDB)
+	}
 	d := s.chatDur()
 	return benchCase{
-		Key: fmt.Sprintf("chat-%d", n), Scenario: scenarioChat, Clients: n,
+		Key: key, Scenario: scenarioChat, Clients: n, Database: s.chatDB,
 		Variants: []variant{{Peer: peerApp, Mode: "none"}},
 		Args: []string{"-senders", strconv.Itoa(senders), "-rate", fmtFloat(s.chatRate),
 			"-duration", d.String(), "-drain", s.drain.String(), "-connect-rate", fmtFloat(s.connectRate)},
@@ -97,10 +106,10 @@ func (tc *toolchain) buildApp(ctx context.Context) {
 // startApp seeds a fresh database in a new temporary directory with users
 // signed-in users, starts the app on it and waits until it answers
 // /healthz. With nodes > 1 it starts a Redis first and that many app
-// servers on it (-redis-url), sharing the SQLite file: a cluster. It returns
+// servers on it (-redis-url), sharing the database: a cluster. It returns
 // the servers, whose stop also removes the directory, and the file of the
 // users' session cookies.
-func (tc *toolchain) startApp(ctx context.Context, users, nodes int, cpus string) (sv *servers, cookies string, err error) {
+func (tc *toolchain) startApp(ctx context.Context, users, nodes int, cpus, database string) (sv *servers, cookies string, err error) {
 	exe, ok := tc.peers[peerApp]
 	if !ok {
 		return nil, "", fmt.Errorf("the chat app is not available: %s", tc.skipped[peerApp])
@@ -115,10 +124,13 @@ func (tc *toolchain) startApp(ctx context.Context, users, nodes int, cpus string
 			sv.stop()
 		}
 	}()
-	db := filepath.Join(dir, "herald.db")
 	cookies = filepath.Join(dir, "cookies.txt")
+	db, seedURL, err := chatDatabase(ctx, database, dir)
+	if err != nil {
+		return nil, "", err
+	}
 	start := time.Now()
-	if err := seedChat(ctx, db, cookies, users); err != nil {
+	if err := seedChat(ctx, seedURL, cookies, users); err != nil {
 		return nil, "", fmt.Errorf("seeding the chat app's database: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "benchrun: seeded %d users and sessions in %v (%s)\n", users, time.Since(start).Round(time.Millisecond), dir)
@@ -142,7 +154,7 @@ func (tc *toolchain) startApp(ctx context.Context, users, nodes int, cpus string
 		cmd.Env = append(os.Environ(), "SESSION_SECRET="+appSecret, "LOG_LEVEL=warn")
 		cmd.Stdout = os.Stderr
 		cmd.Stderr = os.Stderr
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		cmd.SysProcAttr = childAttr()
 		if err := cmd.Start(); err != nil {
 			return nil, "", err
 		}
@@ -182,14 +194,13 @@ func waitHealthy(ctx context.Context, p *peerProc, timeout time.Duration) error 
 }
 
 // seedChat creates n users, bench00000…, and a login session for each in
-// the SQLite file at dbPath through the app's own store and session code,
-// and writes their session cookies to cookiesPath as Cookie header values,
-// one a line. The app must not be running on the file: it is closed (and
-// checkpointed) before this returns. The users' password hash is a dummy:
-// nobody signs in with a password.
-func seedChat(ctx context.Context, dbPath, cookiesPath string, n int) (err error) {
-	// Seeding need not fsync each row: the file is closed before the app opens it.
-	db, err := sqlite.Open(ctx, dbPath+"?_synchronous=OFF")
+// the database at dbURL (any DATABASE_URL) through the app's own store and
+// session code, and writes their session cookies to cookiesPath as Cookie
+// header values, one a line. The database is closed before this returns
+// (for SQLite: checkpointed, so the app must not be running on the file). The
+// users' password hash is a dummy: nobody signs in with a password.
+func seedChat(ctx context.Context, dbURL, cookiesPath string, n int) (err error) {
+	db, err := dburl.Open(ctx, dbURL)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/herald-chat/herald/bench/internal/result"
@@ -128,11 +127,12 @@ type servers struct {
 	dirs  []string    // temporary directories, removed once everything has stopped
 }
 
-// urls is the load generator's -url: the servers' base URLs, comma-separated.
-func (sv *servers) urls() string {
+// urls is the load generator's -url: the servers' base URLs with the given scheme (http or
+// https), comma-separated.
+func (sv *servers) urls(scheme string) string {
 	var us []string
 	for _, p := range sv.procs {
-		us = append(us, fmt.Sprintf("http://127.0.0.1:%d", p.port))
+		us = append(us, fmt.Sprintf("%s://127.0.0.1:%d", scheme, p.port))
 	}
 	return strings.Join(us, ",")
 }
@@ -203,7 +203,7 @@ func startRedis(ctx context.Context, cpus string) (*peerProc, string, error) {
 			"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
 			"--logfile", filepath.Join(dir, "redis.log")})
 		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		cmd.SysProcAttr = childAttr()
 		if err := cmd.Start(); err != nil {
 			_ = os.RemoveAll(dir)
 			return nil, "", err

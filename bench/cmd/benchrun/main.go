@@ -54,6 +54,7 @@ type settings struct {
 	chatSenders    int
 	chatRate       float64
 	chatDuration   time.Duration // 0: duration
+	chatDB         string        // sqlite or postgres: the chat app's backend
 	// The cluster scenarios (cluster.go).
 	clusterNodes       int
 	clusterClients     []int // total clients, over all the nodes
@@ -65,6 +66,7 @@ type settings struct {
 	pause              time.Duration
 	outDir             string
 	command            string
+	client             string // loadgen's -client
 }
 
 // variant is a peer with its user count mode.
@@ -99,6 +101,7 @@ type benchCase struct {
 	Clients      int           `json:"clients"`
 	Variants     []variant     `json:"variants"`
 	PingInterval time.Duration `json:"pingInterval,omitempty"` // 0: the peer's default, 25 s
+	Database     string        `json:"database,omitempty"`     // chat: the app's backend, sqlite or postgres
 	Args         []string      `json:"loadgenArgs"`
 	Timeout      time.Duration `json:"-"`
 }
@@ -138,6 +141,7 @@ func main() {
 	flag.IntVar(&s.chatSenders, "chat-senders", 100, "chat: how many of the receivers also send")
 	flag.Float64Var(&s.chatRate, "chat-rate", 2, "chat: messages per second per sender (the app allows a burst of 10, then one per 300 ms)")
 	flag.DurationVar(&s.chatDuration, "chat-duration", 0, "chat: how long to send (0 = -duration)")
+	flag.StringVar(&s.chatDB, "chat-db", "sqlite", "chat: the app's database, sqlite (a file in the temporary directory) or postgres (a throwaway PostgreSQL server the harness starts, unpinned)")
 	flag.IntVar(&s.clusterNodes, "cluster-nodes", 3, "cluster scenarios (cluster, cluster-chat, cluster-max; not in the defaults): server processes sharing one Redis")
 	flag.StringVar(&clusterN, "cluster-clients", "9000,18000", "cluster: total clients, spread evenly over the nodes, comma-separated sizes; the same count is run on one Herald node")
 	flag.IntVar(&s.clusterMaxClients, "cluster-max-clients", 57000, "cluster-max: clients over the Herald nodes (at most 19,900 a node; above 25,000 the load generator spreads them over 127.0.0.x source addresses)")
@@ -147,6 +151,7 @@ func main() {
 	flag.StringVar(&s.clientCPUs, "client-cpus", "1", "CPU list for the load generator (taskset -c); empty = no pinning")
 	flag.DurationVar(&s.pause, "pause", time.Second, "pause between runs")
 	flag.StringVar(&s.outDir, "out", "bench/results", "directory for latest.md, latest.svg and latest.json")
+	flag.StringVar(&s.client, "client", "", "the load generator's clients for every peer: epoll or goroutine; default epoll, or goroutine when a TLS peer (herald-tls, node-tls) runs, since the epoll client speaks plain TCP only")
 	flag.Parse()
 
 	set := map[string]bool{}
@@ -169,6 +174,14 @@ func main() {
 		}
 	}
 	s.peers = splitList(peers)
+	if s.client == "" {
+		s.client = "epoll"
+		for _, p := range s.peers {
+			if _, isTLS := tlsBase(p); isTLS {
+				s.client = "goroutine"
+			}
+		}
+	}
 	s.scenarios = splitList(scenarios)
 	for _, f := range splitList(fanoutN) {
 		n, err := strconv.Atoi(f)
@@ -376,6 +389,7 @@ type versions struct {
 }
 
 func run(ctx context.Context, s settings) error {
+	defer stopBenchPostgres()
 	root, err := findRoot()
 	if err != nil {
 		return err
@@ -465,7 +479,7 @@ func runOne(ctx context.Context, tc *toolchain, s settings, c benchCase, v varia
 	switch {
 	case v.Peer == peerApp:
 		var cookies string
-		srv, cookies, err = tc.startApp(ctx, c.Clients, max(1, v.Nodes), s.serverCPUs)
+		srv, cookies, err = tc.startApp(ctx, c.Clients, max(1, v.Nodes), s.serverCPUs, c.Database)
 		if err == nil {
 			extra = []string{"-cookies", cookies}
 		}
@@ -486,13 +500,17 @@ func runOne(ctx context.Context, tc *toolchain, s settings, c benchCase, v varia
 
 	rctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
-	argv := []string{tc.loadgen, "-url", srv.urls(),
+	scheme := "http"
+	if _, isTLS := tlsBase(v.Peer); isTLS {
+		scheme = "https"
+	}
+	argv := []string{tc.loadgen, "-url", srv.urls(scheme), "-client", s.client,
 		"-scenario", loadgenScenario(c.Scenario), "-clients", strconv.Itoa(c.Clients),
 		"-server-pid", srv.pids(), "-json"}
 	argv = pinned(s.clientCPUs, append(append(argv, c.Args...), extra...))
 	cmd := exec.CommandContext(rctx, argv[0], argv[1:]...)
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childAttr()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.Output()

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,7 +28,22 @@ const (
 	// peerFloor is not a Socket.IO server but the least any server can do
 	// per delivery (bench/peers/floor): it takes part in fan-out cases only.
 	peerFloor = "floor"
+	// peerHeraldTLS and peerNodeTLS are herald and node serving HTTPS, with a self-signed
+	// certificate made for the run (see tlsFiles).
+	peerHeraldTLS = "herald-tls"
+	peerNodeTLS   = "node-tls"
 )
+
+// tlsBase returns the peer a TLS variant runs, and whether p is one.
+func tlsBase(p string) (string, bool) {
+	switch p {
+	case peerHeraldTLS:
+		return peerHerald, true
+	case peerNodeTLS:
+		return peerNode, true
+	}
+	return p, false
+}
 
 // toolchain is what the build step found or made.
 type toolchain struct {
@@ -36,6 +52,8 @@ type toolchain struct {
 	loadgen string            // path of the load generator
 	peers   map[string]string // peer name → executable (node: the node binary)
 	skipped map[string]string // peer name → why it cannot run
+	// tlsCert and tlsKey are the PEM files of the TLS peers' certificate, made by build.
+	tlsCert, tlsKey string
 	// Versions, for the report.
 	goVersion, nodeVersion, socketIOVersion, zishangVersion, heraldVersion string
 }
@@ -86,7 +104,19 @@ func build(ctx context.Context, root string, want []string) (*toolchain, error) 
 	}
 	tc.heraldVersion = gitVersion(ctx, root)
 
+	var tlsPeers []string
 	for _, p := range want {
+		if base, ok := tlsBase(p); ok {
+			tlsPeers = append(tlsPeers, p)
+			if !slices.Contains(want, base) {
+				want = append(want, base)
+			}
+		}
+	}
+	for _, p := range want {
+		if _, ok := tlsBase(p); ok {
+			continue
+		}
 		var err error
 		switch p {
 		case peerHerald:
@@ -115,6 +145,21 @@ func build(ctx context.Context, root string, want []string) (*toolchain, error) 
 		if err != nil {
 			tc.skipped[p] = err.Error()
 			fmt.Fprintf(os.Stderr, "benchrun: peer %s skipped: %v\n", p, err)
+		}
+	}
+	if len(tlsPeers) > 0 {
+		var err error
+		tc.tlsCert, tc.tlsKey, err = tlsFiles(filepath.Join(tc.bin, "tls"))
+		for _, p := range tlsPeers {
+			base, _ := tlsBase(p)
+			switch {
+			case err != nil:
+				tc.skipped[p] = err.Error()
+			case tc.peers[base] == "":
+				tc.skipped[p] = tc.skipped[base]
+			default:
+				tc.peers[p] = tc.peers[base]
+			}
 		}
 	}
 	return tc, nil
@@ -248,7 +293,8 @@ func (tc *toolchain) startPeer(ctx context.Context, v variant, pingInterval time
 		return nil, err
 	}
 	argv := []string{exe}
-	if v.Peer == peerNode {
+	base, isTLS := tlsBase(v.Peer)
+	if base == peerNode {
 		argv = append(argv, filepath.Join(tc.root, "bench", "peers", "node", "server.js"))
 	}
 	argv = pinned(cpus, argv)
@@ -257,12 +303,15 @@ func (tc *toolchain) startPeer(ctx context.Context, v variant, pingInterval time
 		"BENCH_PORT="+strconv.Itoa(port),
 		"BENCH_MODE="+v.Mode,
 	)
+	if isTLS {
+		cmd.Env = append(cmd.Env, "BENCH_TLS_CERT="+tc.tlsCert, "BENCH_TLS_KEY="+tc.tlsKey)
+	}
 	cmd.Env = append(cmd.Env, env...)
 	if pingInterval > 0 {
 		cmd.Env = append(cmd.Env, "BENCH_PING_INTERVAL_MS="+strconv.FormatInt(pingInterval.Milliseconds(), 10))
 	}
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childAttr()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

@@ -424,7 +424,7 @@ var scenarioNotes = map[string]string{
 	result.ScenarioConnect: "Clients open WebSocket sessions (handshake + CONNECT) as fast as the load generator can, a bounded number in flight. Sessions/s over first dial to last CONNECT reply.",
 	result.ScenarioPolling: "As fan-out, with clients on HTTP long-polling (no upgrade).",
 	result.ScenarioChat: "Herald alone: the real app (`cmd/herald`: session cookie checked at the handshake, message validation, per-user rate limit, " +
-		"SQLite storage with an fsync per message, broadcast to everyone), which has no Node counterpart in this harness. " +
+		"storage committed before the ack (SQLite with an fsync per message, or PostgreSQL with -chat-db postgres), broadcast to everyone), which has no Node counterpart in this harness. " +
 		"Every client is a distinct signed-in user (seeded through the app's store and session code, not over HTTP) and receives; " +
 		"the senders also emit `chat message` with an ack, the text carrying the sender, a sequence number and the send time. " +
 		"Delivery latency is receive time − send time over every receiver × message; ack latency is send → `{ok:true,id}` at the sender. " +
@@ -510,8 +510,8 @@ func (st *suite) markdown() string {
 		case result.ScenarioChat, scenarioClusterChat:
 			d := s.chatDur()
 			fmt.Fprintf(&b, "Settings: %d senders × %g messages/s for %v (%d messages each, %g messages/s in all) to %d receivers; the app's defaults "+
-				"(rate limit: a burst of 10, then one per 300 ms); its SQLite file in %s.\n",
-				s.chatSenders, s.chatRate, d, max(1, int(math.Round(s.chatRate*d.Seconds()))), s.chatRate*float64(s.chatSenders), s.chatReceivers, tempDirDesc())
+				"(rate limit: a burst of 10, then one per 300 ms); %s.\n",
+				s.chatSenders, s.chatRate, d, max(1, int(math.Round(s.chatRate*d.Seconds()))), s.chatRate*float64(s.chatSenders), s.chatReceivers, chatDatabaseDesc(s.chatDB))
 		}
 		// The chat scenario runs the app alone: its rows need no peer column.
 		withPeer := sc != result.ScenarioChat

@@ -36,6 +36,9 @@ var peerColors = map[string]string{
 	peerZishang: "#1971c2",
 	peerFloor:   "#868e96", // grey: a lower bound, not a contender
 	peerApp:     "#d9480f", // Herald's chat app: Herald's colour
+	// Over TLS: the same peers' colours, lighter.
+	peerHeraldTLS: "#f08c00",
+	peerNodeTLS:   "#8ce99a",
 }
 
 // panels gathers the charted metrics from the suite.

@@ -77,7 +77,15 @@ func main() {
 	}
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
-		if err := hs.Serve(engineio.Listener(ln)); err != nil && err != http.ErrServerClosed {
+		// BENCH_TLS_CERT and BENCH_TLS_KEY (PEM files) serve HTTPS, with TLS on top of the
+		// package's Listener as a Herald user would serve it directly.
+		var err error
+		if cert, key := os.Getenv("BENCH_TLS_CERT"), os.Getenv("BENCH_TLS_KEY"); cert != "" || key != "" {
+			err = hs.ServeTLS(engineio.Listener(ln), cert, key)
+		} else {
+			err = hs.Serve(engineio.Listener(ln))
+		}
+		if err != nil && err != http.ErrServerClosed {
 			log.Fatal(err)
 		}
 	}()

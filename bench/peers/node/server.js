@@ -2,6 +2,7 @@
 // It implements the bench protocol described in bench/PROTOCOL.md and nothing else.
 'use strict';
 
+const fs = require('node:fs');
 const http = require('node:http');
 const { Server } = require('socket.io');
 
@@ -19,10 +20,16 @@ if (!['none', 'tutorial', 'merged'].includes(mode)) {
   throw new Error(`BENCH_MODE=${mode}: want none, tutorial or merged`);
 }
 
-const httpServer = http.createServer((req, res) => {
+function notFound(req, res) {
   res.writeHead(404);
   res.end('Not Found');
-});
+}
+// BENCH_TLS_CERT and BENCH_TLS_KEY (PEM files) serve HTTPS instead, with Node's own TLS.
+const tlsCert = process.env.BENCH_TLS_CERT;
+const tlsKey = process.env.BENCH_TLS_KEY;
+const httpServer = tlsCert || tlsKey
+  ? require('node:https').createServer({ cert: fs.readFileSync(tlsCert), key: fs.readFileSync(tlsKey) }, notFound)
+  : http.createServer(notFound);
 const io = new Server(httpServer, {
   path: '/socket.io/',
   serveClient: false,
