@@ -274,7 +274,7 @@ func (m *mixed) killNode(n *clusterNode) {
 	survivors := m.alive()
 	for _, s := range survivors {
 		res, errText := s.call("fetch", nil)
-		if errText != "" && !strings.Contains(errText, "timeout") {
+		if errText != "" && !isTimeout(errText) {
 			m.t.Errorf("%s: fetchSockets just after %s was killed: error %q, result %s", s.name, n.name, errText, res)
 		}
 	}
@@ -297,4 +297,10 @@ func (m *mixed) stats(n *clusterNode) redisadapter.Stats {
 	var st redisadapter.Stats
 	n.must(&st, "stats", nil)
 	return st
+}
+
+// isTimeout reports whether an error a node gave says a request timed out, in Node.js's words
+// ("timeout reached") or Herald's ("timed out").
+func isTimeout(errText string) bool {
+	return strings.Contains(errText, "timeout") || strings.Contains(errText, "timed out")
 }
