@@ -223,12 +223,12 @@ func TestMixedCluster(t *testing.T) {
 		emit := h1.start("serverSideEmitWithAck", map[string]any{"event": "ss", "args": []any{map[string]any{"tag": "frozen"}}})
 		for i, wait := range fetches {
 			res, errText := wait()
-			if !timedOut(errText) {
+			if !isTimeout(errText) {
 				t.Errorf("%s: fetchSockets with a frozen node: error %q, result %s", []string{"node", "h1"}[i], errText, res)
 			}
 		}
 		res, errText := emit()
-		if !timedOut(errText) || !strings.Contains(string(res), `"node":"node"`) || strings.Contains(string(res), `"node":"h2"`) {
+		if !isTimeout(errText) || !strings.Contains(string(res), `"node":"node"`) || strings.Contains(string(res), `"node":"h2"`) {
 			t.Errorf("h1: serverSideEmitWithAck with a frozen node: error %q, answers %s", errText, res)
 		}
 		h2.signal(syscall.SIGCONT)
@@ -315,10 +315,4 @@ func TestMixedCluster(t *testing.T) {
 			t.Errorf("h1 alone: serverSideEmitWithAck: error %q, answers %s", errText, res)
 		}
 	})
-}
-
-// timedOut reports whether a request's error text, from a Node.js node ("timeout reached: …")
-// or a Herald node ("… timed out waiting for other servers …"), says it ran out of time.
-func timedOut(errText string) bool {
-	return strings.Contains(errText, "timeout") || strings.Contains(errText, "timed out")
 }
