@@ -91,6 +91,7 @@ fuzz:
 	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzResponse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzHandshake$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio/redisadapter -run '^$$' -fuzz '^FuzzShardedMessage$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/store/dburl -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio -run '^$$' -fuzz FuzzDecodeBinarySequence -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/auth -run '^$$' -fuzz FuzzRequestCookies -fuzztime $(FUZZTIME)
@@ -98,9 +99,9 @@ fuzz:
 
 ## soak: churn of every kind, a slow reader under fan-out and a reconnect storm against a real
 ## herald process; fails when goroutines, fds, memory or the user count stay above their baseline
-## (SOAKTIME: the churn phase, default 2m, about 5 minutes in all; SOAKCLIENTS: the storm, default 2000)
+## (SOAKTIME: the churn phase, default 2m, about 5 minutes in all; SOAKCLIENTS: the storm, default 500)
 SOAKTIME    ?= 2m
-SOAKCLIENTS ?= 2000
+SOAKCLIENTS ?= 500
 soak: $(BUNDLE) test/node_modules/.package-lock.json
 	SOAKTIME=$(SOAKTIME) SOAKCLIENTS=$(SOAKCLIENTS) $(GO) test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 60m ./test/soak
 

@@ -95,11 +95,16 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			return nil, err
 		}
 	}
+	// The message rate limit is per user on one server, and per user across the cluster in one.
+	var limiter chat.RateLimiter
+	if cluster != nil {
+		limiter = chatredis.NewRateLimiter(cluster.Client(), chatredis.RateLimiterConfig{Logger: log})
+	}
 	m := metrics.New(io.Engine().Count)
 	if cluster != nil {
 		m.Cluster(cluster.Stats)
 	}
-	room, err := chat.New(ctx, chat.Config{Logger: log, Presence: presence}, io.Of("/"), db.Messages(), chat.AuthenticatorFunc(func(r *http.Request) (chat.Identity, bool) {
+	room, err := chat.New(ctx, chat.Config{Logger: log, Presence: presence, RateLimiter: limiter}, io.Of("/"), db.Messages(), chat.AuthenticatorFunc(func(r *http.Request) (chat.Identity, bool) {
 		session, user, ok := a.SessionFromRequest(r)
 		return chat.Identity{UserID: user.ID, Username: user.Username, SessionID: session.ID}, ok
 	}), m)

@@ -54,6 +54,13 @@ type Observer interface {
 	Broadcast(event string, took time.Duration)
 }
 
+// The default message rate limit: DefaultRateBurst messages at once, then one per
+// DefaultRateInterval, per user.
+const (
+	DefaultRateBurst    = 10
+	DefaultRateInterval = 300 * time.Millisecond
+)
+
 // Config holds the room's settings; zero fields take the defaults named on them.
 type Config struct {
 	// MaxMessageLen is the longest message, in characters. Default 1000.
@@ -67,7 +74,8 @@ type Config struct {
 	// deliveries. Default 100.
 	AnnounceMaxUsers int
 	// RateBurst and RateInterval limit each user to RateBurst messages at once, then one per
-	// RateInterval, in the default RateLimiter. Defaults 10 and 300ms.
+	// RateInterval, in the default RateLimiter. Defaults DefaultRateBurst and
+	// DefaultRateInterval.
 	RateBurst    int
 	RateInterval time.Duration
 	// RateLimiter limits each user's messages, across their sockets and reconnections. Default a
@@ -96,10 +104,10 @@ func (c Config) withDefaults() Config {
 		c.AnnounceMaxUsers = 100
 	}
 	if c.RateBurst <= 0 {
-		c.RateBurst = 10
+		c.RateBurst = DefaultRateBurst
 	}
 	if c.RateInterval <= 0 {
-		c.RateInterval = 300 * time.Millisecond
+		c.RateInterval = DefaultRateInterval
 	}
 	if c.StoreTimeout <= 0 {
 		c.StoreTimeout = 5 * time.Second

@@ -9,7 +9,8 @@ package main
 //
 //	cluster       the fan-out on -cluster-nodes Herald nodes, as many Node nodes, and one
 //	              Herald process holding the same clients (what "cross-node" is compared with)
-//	cluster-chat  the chat scenario on -cluster-nodes nodes of the real app, sharing a SQLite file
+//	cluster-chat  the chat scenario on -cluster-nodes nodes of the real app, sharing a SQLite file,
+//	              and on one app server with the same users
 //	cluster-max   the fan-out on -cluster-nodes Herald nodes holding as many clients as the
 //	              machine does (-cluster-max-clients), at a low rate
 
@@ -111,7 +112,8 @@ func clusterCases(s settings, sc string) ([]benchCase, error) {
 		}
 		c.Key = "cluster-" + c.Key
 		c.Scenario = sc
-		c.Variants = []variant{{Peer: peerApp, Mode: "none", Nodes: nodes}}
+		// One app server with the same users beside the cluster: what the cluster costs.
+		c.Variants = []variant{{Peer: peerApp, Mode: "none", Nodes: nodes}, {Peer: peerApp, Mode: "none", Nodes: 1}}
 		return []benchCase{c}, nil
 	}
 	return nil, fmt.Errorf("unknown scenario %q", sc)

@@ -35,7 +35,7 @@ func TestPlanCluster(t *testing.T) {
 	want := []string{
 		"cluster-9000: herald ×3 + redis, node ×3 + redis, herald, 1 node (fanout)",
 		"cluster-18000: herald ×3 + redis, node ×3 + redis, herald, 1 node (fanout)",
-		"cluster-chat-500: herald-app ×3 + redis (chat)",
+		"cluster-chat-500: herald-app ×3 + redis, herald-app, 1 node (chat)",
 		"cluster-max-57000: herald ×3 + redis (fanout)",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

@@ -436,7 +436,8 @@ var scenarioNotes = map[string]string{
 		"Every server process and Redis are pinned to the server CPUs; CPU per delivery is the sum of all of them (Redis's share in its own column), RSS too. " +
 		"Cross-node p99: the clients on the nodes other than the sender's. \"1 node\" is one Herald process, no Redis, holding all the clients: what cross-node latency is compared with.",
 	scenarioClusterChat: "The chat scenario (above) on several app servers (`herald -redis-url`) sharing one SQLite file and one Redis, the clients spread evenly over them in blocks, the senders spread over the clients: " +
-		"every message is stored once and reaches the clients of every node through Redis. CPU and RSS are the sum over the servers and Redis.",
+		"every message is stored once and reaches the clients of every node through Redis. CPU and RSS are the sum over the servers and Redis. " +
+		"\"1 node\": one app server, no Redis, with the same users, alternating with the cluster.",
 	scenarioClusterMax: "The cluster fan-out on Herald nodes holding as many sockets as the machine allows (at most 19,900 a process: 20,000 open files), " +
 		"the load generator's workers spread over 127.0.0.x source addresses (28,000 ephemeral ports each). RSS per socket is the growth of all the nodes' and Redis's RSS over the sockets.",
 }
@@ -513,7 +514,7 @@ func (st *suite) markdown() string {
 				s.chatSenders, s.chatRate, d, max(1, int(math.Round(s.chatRate*d.Seconds()))), s.chatRate*float64(s.chatSenders), s.chatReceivers, chatDatabaseDesc(s.chatDB))
 		}
 		// The chat scenario runs the app alone: its rows need no peer column.
-		withPeer := sc != result.ScenarioChat && sc != scenarioClusterChat
+		withPeer := sc != result.ScenarioChat
 		if withPeer {
 			b.WriteString("\n| clients | peer |")
 		} else {
