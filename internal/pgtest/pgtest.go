@@ -176,7 +176,10 @@ func (s *Server) initdb() error {
 }
 
 func (s *Server) setProcAttr(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
+	// A process group of its own, so Kill reaches the server's backends too:
+	// killing only the postmaster leaves them holding its shared memory for
+	// a moment, and a restart in that moment fails.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Setpgid: true}
 	setDeathSignal(cmd.SysProcAttr)
 }
 
@@ -191,6 +194,20 @@ func (s *Server) Restart() error {
 	if s.running() {
 		return nil
 	}
+	var err error
+	// After a kill the old backends may hold the shared memory a little
+	// longer than it takes to get here: wait for them, boundedly.
+	for range 50 {
+		if err = s.start(); err == nil || !strings.Contains(err.Error(), "pre-existing shared memory block") {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
+}
+
+// start runs postgres and waits for it to accept connections; s.mu is held.
+func (s *Server) start() error {
 	logf, err := os.OpenFile(s.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
@@ -224,7 +241,7 @@ func (s *Server) Restart() error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	_ = cmd.Process.Kill()
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	<-done
 	s.cmd = nil
 	return fmt.Errorf("postgres did not accept connections within %v", startTimeout)
@@ -270,11 +287,15 @@ func (s *Server) signal(sig os.Signal) {
 	if !s.running() {
 		return
 	}
-	_ = s.cmd.Process.Signal(sig)
+	if sig == syscall.SIGKILL {
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL) // the whole group: see setProcAttr
+	} else {
+		_ = s.cmd.Process.Signal(sig)
+	}
 	select {
 	case <-s.done:
 	case <-time.After(30 * time.Second):
-		_ = s.cmd.Process.Kill()
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 		<-s.done
 	}
 	s.cmd = nil
