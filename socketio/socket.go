@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -402,13 +403,15 @@ func (s *Socket) abandon() {
 
 // Handshake describes how a connection was opened.
 type Handshake struct {
-	// Headers are the HTTP headers of the request that opened the connection.
+	// Headers are the HTTP headers of the request that opened the connection, Host among them
+	// (net/http keeps it apart, in Request.Host; Node.js servers and the other servers of a
+	// cluster expect it here).
 	Headers http.Header
 	// Query holds the URL query parameters of that request.
 	Query map[string][]string
 	// Auth is the payload the client passed to io({auth}), "{}" when none.
 	Auth json.RawMessage
-	// Address is the client's remote address.
+	// Address is the client's IP address, without the port, as Node.js gives it.
 	Address string
 	// Time is when the socket was created.
 	Time time.Time
@@ -420,12 +423,34 @@ type Handshake struct {
 
 func newHandshake(r *http.Request, auth json.RawMessage, created time.Time) Handshake {
 	return Handshake{
-		Headers: r.Header,
+		Headers: withHost(r.Header, r.Host),
 		Query:   r.URL.Query(),
 		Auth:    auth,
-		Address: r.RemoteAddr,
+		Address: remoteIP(r.RemoteAddr),
 		Time:    created,
 		Secure:  r.TLS != nil,
 		URL:     r.RequestURI,
 	}
+}
+
+// remoteIP is the address part of a request's RemoteAddr ("ip:port", "[ipv6]:port"), or all of
+// it when it has no port.
+func remoteIP(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
+}
+
+// withHost returns headers with Host set to host, unless it is empty or there already. It
+// changes headers: the engine gives each caller of Request a fresh copy.
+func withHost(headers http.Header, host string) http.Header {
+	h := headers
+	if h == nil {
+		h = http.Header{}
+	}
+	if host != "" && h.Get("Host") == "" {
+		h.Set("Host", host)
+	}
+	return h
 }

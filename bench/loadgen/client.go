@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // The client side of Engine.IO v4 + Socket.IO v5, as much as the bench

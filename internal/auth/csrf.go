@@ -70,7 +70,7 @@ func (a *Auth) validSignedToken(tok string) bool {
 	if !ok || !wellFormedToken(nonce) {
 		return false
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
+	got, err := strictBase64.DecodeString(sig)
 	if err != nil {
 		return false
 	}

@@ -21,14 +21,19 @@ func newToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// strictBase64 decodes only the one spelling newToken's encoder produces:
+// the lenient decoder also takes a last character whose unused bits are
+// set, so several cookie values would name the same bytes.
+var strictBase64 = base64.RawURLEncoding.Strict()
+
 // wellFormedToken reports whether s looks like something newToken made, so
 // garbage cookies are dropped before touching the store.
 func wellFormedToken(s string) bool {
 	if len(s) != tokenLen {
 		return false
 	}
-	_, err := base64.RawURLEncoding.DecodeString(s)
-	return err == nil
+	b, err := strictBase64.DecodeString(s) // skips '\r' and '\n', hence the length check
+	return err == nil && len(b) == tokenBytes
 }
 
 // sessionID is the store key for a session token: its hex SHA-256. The

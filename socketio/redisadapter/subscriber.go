@@ -15,16 +15,18 @@ const (
 	broadcastPattern channelKind = iota // PSUBSCRIBEd: <key>#<nsp>#*
 	requestChannel                      // <key>-request#<nsp>#
 	responseChannel                     // <key>-response#<nsp># and …#<uid>#
+	shardedChannel                      // SSUBSCRIBEd, sharded mode: <key>#<nsp># and …#<uid>#
 )
 
 // subscription is one channel (or pattern) and the adapter it is for.
 type subscription struct {
 	kind    channelKind
-	adapter *adapter
+	adapter *adapter        // classic mode
+	sharded *shardedAdapter // sharded mode
 }
 
 // subscriber holds the one connection on which a server receives: a dedicated Redis connection
-// in subscribed state. When it breaks, run makes a new one and subscribes again to everything,
+// in subscribed state (SUBSCRIBE and PSUBSCRIBE, or SSUBSCRIBE in sharded mode). When it breaks, run makes a new one and subscribes again to everything,
 // so that cross-server delivery resumes by itself (a client that reconnects without
 // resubscribing is a known way for clusters to go silently deaf).
 type subscriber struct {
@@ -103,7 +105,11 @@ func (s *subscriber) remove(channels, patterns []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), subscribeTimeout)
 	defer cancel()
 	if len(channels) > 0 {
-		_ = s.conn.Do(ctx, s.conn.B().Unsubscribe().Channel(channels...).Build()).Error()
+		cmd := s.conn.B().Unsubscribe().Channel(channels...).Build()
+		if s.c.cfg.Sharded {
+			cmd = s.conn.B().Sunsubscribe().Channel(channels...).Build()
+		}
+		_ = s.conn.Do(ctx, cmd).Error()
 	}
 	if len(patterns) > 0 {
 		_ = s.conn.Do(ctx, s.conn.B().Punsubscribe().Pattern(patterns...).Build()).Error()
@@ -122,7 +128,11 @@ func (s *subscriber) subscribeLocked(conn rueidis.DedicatedClient, channels, pat
 	ctx, cancel := context.WithTimeout(context.Background(), subscribeTimeout)
 	defer cancel()
 	if len(channels) > 0 {
-		if err := conn.Do(ctx, conn.B().Subscribe().Channel(channels...).Build()).Error(); err != nil {
+		cmd := conn.B().Subscribe().Channel(channels...).Build()
+		if s.c.cfg.Sharded {
+			cmd = conn.B().Ssubscribe().Channel(channels...).Build()
+		}
+		if err := conn.Do(ctx, cmd).Error(); err != nil {
 			return err
 		}
 	}
@@ -166,8 +176,8 @@ func (s *subscriber) run(ctx context.Context) {
 			first = false
 			close(s.connected)
 		} else {
-			s.c.stats.reconnects.Add(1)
-			s.c.log.Info("redisadapter: resubscribed after a lost connection")
+			n := s.c.stats.reconnects.Add(1)
+			s.c.log.Info("redisadapter: resubscribed after a lost connection", "channels", len(channels), "patterns", len(patterns), "resubscribes", n)
 			for _, f := range hooks {
 				go f()
 			}
@@ -200,7 +210,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 func (s *subscriber) onMessage(m rueidis.PubSubMessage) {
 	s.c.stats.received.Add(1)
 	if len(m.Message) > s.c.cfg.MaxMessageBytes {
-		s.c.drop("message too big", "channel", m.Channel, "bytes", len(m.Message))
+		s.c.drop(DropTooBig, "message too big", "channel", m.Channel, "bytes", len(m.Message))
 		return
 	}
 	s.routes.RLock()
@@ -223,11 +233,14 @@ func (s *subscriber) onMessage(m rueidis.PubSubMessage) {
 		sub.adapter.onRequest(msg)
 	case responseChannel:
 		sub.adapter.onResponse(msg)
+	case shardedChannel:
+		sub.sharded.onMessage(msg)
 	}
 }
 
 // drop counts and logs (at debug) a message from Redis that is not used.
-func (c *Cluster) drop(why string, args ...any) {
+func (c *Cluster) drop(reason DropReason, why string, args ...any) {
 	c.stats.dropped.Add(1)
+	c.stats.droppedBy[reason.index()].Add(1)
 	c.log.Debug("redisadapter: dropping a message: "+why, args...)
 }
