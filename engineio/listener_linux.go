@@ -16,6 +16,12 @@ import (
 // [http.Server.Serve]: it makes every long-polling request and response, and any other HTTP
 // exchange, cheaper. Every other method is the *net.TCPConn's own, and connections of other
 // types pass through as they are.
+//
+// Serve TLS on top of it, not under it — srv.ServeTLS(engineio.Listener(ln), certFile, keyFile),
+// or srv.Serve(tls.NewListener(engineio.Listener(ln), cfg)) — and WebSockets over TLS cost what
+// plain ones do: an idle one waits in the server's poller with no goroutine, and broadcasts are
+// written without one (see tlsRecords). Under http.ListenAndServeTLS, whose listener is not
+// this one, each WebSocket over TLS reads on a goroutine of its own.
 func Listener(ln net.Listener) net.Listener { return rawListener{ln} }
 
 type rawListener struct{ net.Listener }

@@ -65,11 +65,11 @@ type Session struct {
 	deadline     time.Time // when the timer's next action is due
 
 	// long-polling
-	getPending bool
-	postActive bool
-	wake       chan struct{} // capacity 1: tells the pending GET to look again
-	getAnswer  Frame         // what a GET pending at the end receives: close, or noop when the client closed
-	probed     bool          // an upgrade probe succeeded: pending GETs get a noop and nothing else
+	getPending     bool
+	postActive     bool
+	wake           chan struct{} // capacity 1: tells the pending GET to look again; nil over WebSocket
+	closedByClient bool          // a GET pending at the end receives a noop, not the close packet
+	probed         bool          // an upgrade probe succeeded: pending GETs get a noop and nothing else
 
 	// websocket
 	upgrading    bool
@@ -82,14 +82,18 @@ type Session struct {
 }
 
 func newSession(srv *Server, id string, r *http.Request, t transportKind) *Session {
-	return &Session{
+	s := &Session{
 		srv:       srv,
 		id:        id,
 		req:       recordRequest(r),
 		transport: t,
-		wake:      make(chan struct{}, 1),
-		getAnswer: frameClose,
 	}
+	if t == transportPolling {
+		// Only long-polling GETs wait on it; a session opened over WebSocket never polls, and
+		// wakeGet's send to a nil channel takes its default case.
+		s.wake = make(chan struct{}, 1)
+	}
+	return s
 }
 
 // ID returns the Engine.IO session id (the "sid" of the handshake).
@@ -288,7 +292,7 @@ func (s *Session) IsOpen() bool {
 // with the Node.js server; a GET racing the close finds a tombstone that answers the same way.
 func (s *Session) closeByClient() {
 	s.mu.Lock()
-	s.getAnswer = frameNoop
+	s.closedByClient = true
 	if s.transport == transportPolling && !s.getPending {
 		s.srv.tombstone(s.id)
 	}

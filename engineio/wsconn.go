@@ -23,13 +23,10 @@ type wsConn struct {
 	fd int // the descriptor, or -1 when nc offers none: then reads and writes block, as usual
 
 	maxPayload int
-	// handle receives each complete message (text or binary) and reports whether to go on.
-	handle func(c *wsConn, op byte, payload []byte) bool
-	// gone is called once when the connection fails or the peer closes it.
-	gone func(c *wsConn, err error)
-	// ping, when set, answers a ping (payload is only valid during the call); nil: the pong is
-	// written at once.
-	ping func(c *wsConn, payload []byte)
+	// owner receives the connection's messages, pings and end (a *Session); set before
+	// start. An interface rather than three method values: those were three allocations
+	// per connection.
+	owner wsOwner
 
 	// Read state, owned by whichever goroutine is reading (one at a time).
 	partial []byte // bytes of an incomplete frame, kept between reads; nil when none
@@ -49,6 +46,16 @@ type wsConn struct {
 	// connection: it must not be written directly again, nor (re)registered with the poller.
 	fdMu     sync.Mutex
 	fdClosed bool
+}
+
+// wsOwner is what a wsConn reports to.
+type wsOwner interface {
+	// onWSMessage receives each complete message (text or binary) and reports whether to go on.
+	onWSMessage(c *wsConn, op byte, payload []byte) bool
+	// onWSPing answers a ping; payload is only valid during the call.
+	onWSPing(c *wsConn, payload []byte)
+	// onWSGone is called once when the connection fails or the peer closes it.
+	onWSGone(c *wsConn, err error)
 }
 
 // readBufPool holds the buffers reads go through, so that idle connections hold none.
@@ -222,11 +229,7 @@ func (c *wsConn) process(data []byte) bool {
 func (c *wsConn) frame(h frameHeader, payload []byte) bool {
 	switch h.op {
 	case opPing:
-		if c.ping != nil {
-			c.ping(c, payload)
-		} else {
-			c.control(serverFrame(opPong, payload))
-		}
+		c.owner.onWSPing(c, payload)
 		return true
 	case opPong:
 		return true
@@ -273,7 +276,7 @@ func (c *wsConn) deliver(op byte, msg []byte) bool {
 		c.fail(fmt.Errorf("%w: text message is not UTF-8", errWSProtocol))
 		return false
 	}
-	return c.handle(c, op, msg)
+	return c.owner.onWSMessage(c, op, msg)
 }
 
 // control writes a control frame at once, best effort: it answers the client from the reading
@@ -298,8 +301,8 @@ func (c *wsConn) protocolFailure(err error) {
 
 func (c *wsConn) fail(err error) {
 	c.close()
-	if c.gone != nil {
-		c.gone(c, err)
+	if c.owner != nil {
+		c.owner.onWSGone(c, err)
 	}
 }
 

@@ -18,16 +18,19 @@ import (
 // It is safe for concurrent use. Its event handlers run one at a time, in the order the client
 // sent the events.
 type Socket struct {
-	id        string
-	nsp       *Namespace
-	client    *client
-	handshake Handshake
+	id     string
+	nsp    *Namespace
+	client *client
+	// auth and created are the parts of the Handshake that are the socket's own; the rest is
+	// the connection's request, which the session keeps packed (see Handshake).
+	auth    json.RawMessage
+	created time.Time
 
 	mu           sync.Mutex
 	connected    bool
-	leaving      bool // Disconnect has told the client: it may join the namespace again at once
-	ended        bool // left its namespace, or refused: it joins no room any more
-	handlers     map[string]*listenerList[func(*Event)]
+	leaving      bool             // Disconnect has told the client: it may join the namespace again at once
+	ended        bool             // left its namespace, or refused: it joins no room any more
+	handlers     []eventListeners // by event name; a slice: a socket listens to a few events
 	onDisconnect []func(reason string)
 	acks         map[int64]func(args []any, err error) // waiting for the client's answer
 	data         any
@@ -41,10 +44,11 @@ func newSocket(nsp *Namespace, c *client, auth json.RawMessage) *Socket {
 		auth = json.RawMessage("{}")
 	}
 	return &Socket{
-		id:        randomSocketID(),
-		nsp:       nsp,
-		client:    c,
-		handshake: newHandshake(c.conn.Request(), auth),
+		id:      randomSocketID(),
+		nsp:     nsp,
+		client:  c,
+		auth:    auth,
+		created: time.Now(),
 	}
 }
 
@@ -62,12 +66,10 @@ func (s *Socket) ID() string { return s.id }
 // Namespace returns the namespace the socket belongs to.
 func (s *Socket) Namespace() *Namespace { return s.nsp }
 
-// Handshake returns the details of the connection as the client opened it. Its Headers are a
-// copy, the caller's to keep or change.
+// Handshake returns the details of the connection as the client opened it. It is built anew on
+// each call (an idle socket keeps only what it cannot rebuild), so the caller may change it.
 func (s *Socket) Handshake() Handshake {
-	h := s.handshake
-	h.Headers = withHost(h.Headers, s.client.conn.Request().Host)
-	return h
+	return newHandshake(s.client.conn.Request(), s.auth, s.created)
 }
 
 // Request returns the HTTP request that opened the underlying connection (headers, cookies,
@@ -280,7 +282,7 @@ func (s *Socket) dispatch(p *packet) {
 		anys = s.ext.anyIn.take()
 	}
 	var handlers []func(*Event)
-	if l := s.handlers[ev.Name]; l != nil {
+	if l := s.listenersLocked(ev.Name); l != nil {
 		handlers = l.take()
 	}
 	s.mu.Unlock()
@@ -419,13 +421,13 @@ type Handshake struct {
 	URL string
 }
 
-func newHandshake(r *http.Request, auth json.RawMessage) Handshake {
+func newHandshake(r *http.Request, auth json.RawMessage, created time.Time) Handshake {
 	return Handshake{
-		Headers: r.Header, // Host is added by Socket.Handshake, so that no socket keeps a copy
+		Headers: withHost(r.Header, r.Host),
 		Query:   r.URL.Query(),
 		Auth:    auth,
 		Address: remoteIP(r.RemoteAddr),
-		Time:    time.Now(),
+		Time:    created,
 		Secure:  r.TLS != nil,
 		URL:     r.RequestURI,
 	}
@@ -440,9 +442,10 @@ func remoteIP(addr string) string {
 	return addr
 }
 
-// withHost returns a copy of headers with Host set to host, unless it is empty or there already.
+// withHost returns headers with Host set to host, unless it is empty or there already. It
+// changes headers: the engine gives each caller of Request a fresh copy.
 func withHost(headers http.Header, host string) http.Header {
-	h := headers.Clone()
+	h := headers
 	if h == nil {
 		h = http.Header{}
 	}

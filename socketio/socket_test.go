@@ -510,7 +510,7 @@ func TestReconnectAfterServerDisconnect(t *testing.T) {
 	sioWaitFor(t, "the new CONNECT to be routed", func() bool {
 		cl.mu.Lock()
 		defer cl.mu.Unlock()
-		s := cl.sockets["/"]
+		s := cl.socketLocked("/")
 		return c.isClosed() || (s != nil && s.id != old)
 	})
 	close(release)

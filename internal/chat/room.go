@@ -356,7 +356,8 @@ func (r *Room) accept(e *socketio.Event, id Identity) (Message, error) {
 		return Message{}, ErrEmpty
 	case utf8.RuneCountInString(text) > r.cfg.MaxMessageLen:
 		return Message{}, fmt.Errorf("%w (at most %s characters)", ErrTooLong, strconv.Itoa(r.cfg.MaxMessageLen))
-	case !utf8.ValidString(text):
+	case !utf8.ValidString(text), strings.IndexByte(text, 0) >= 0:
+		// NUL is no chat text, and PostgreSQL could not store it.
 		return Message{}, ErrNotText
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.StoreTimeout)

@@ -248,6 +248,7 @@ func TestRoomChatMessagesAckAndHistory(t *testing.T) {
 		{`23["chat message","12345678901"]`, ErrTooLong.Error()},
 		{`24["chat message",{"x":1}]`, ErrNotText.Error()},
 		{`25["chat message"]`, ErrNotText.Error()},
+		{`20["chat message","a\u0000b"]`, ErrNotText.Error()},
 	} {
 		alice.send(bad.packet)
 		id := bad.packet[1:2]

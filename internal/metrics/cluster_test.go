@@ -100,4 +100,3 @@ func waitMetric(t *testing.T, m *Metrics, metric string, want float64) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
-

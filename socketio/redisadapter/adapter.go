@@ -125,22 +125,7 @@ func (a *adapter) BroadcastWithAck(ctx context.Context, p *socketio.Packet, opts
 // ServerCount counts the servers subscribed to the namespace's request channel, as the Node.js
 // adapter does: every subscriber is a server that must answer requests.
 func (a *adapter) ServerCount(ctx context.Context) (int, error) {
-	r := a.c.client.Do(ctx, a.c.client.B().PubsubNumsub().Channel(a.requestChannel).Build())
-	if m, err := r.AsIntMap(); err == nil {
-		return int(m[a.requestChannel]), nil
-	}
-	arr, err := r.ToArray()
-	if err != nil {
-		return 0, fmt.Errorf("redisadapter: counting servers: %w", err)
-	}
-	if len(arr) != 2 {
-		return 0, fmt.Errorf("redisadapter: counting servers: unexpected answer of %d elements", len(arr))
-	}
-	n, err := arr[1].AsInt64()
-	if err != nil {
-		return 0, fmt.Errorf("redisadapter: counting servers: %w", err)
-	}
-	return int(n), nil
+	return a.c.countSubscribers(ctx, a.c.client.B().PubsubNumsub().Channel(a.requestChannel).Build(), a.requestChannel)
 }
 
 // ErrTimeout is wrapped by the error of a request that some servers did not answer within
@@ -162,33 +147,11 @@ func (a *adapter) ask(ctx context.Context, kind pendingKind, req request, what s
 	if err != nil {
 		return nil, fmt.Errorf("redisadapter: %s: %w", what, err)
 	}
-	if n <= 1 {
-		return nil, nil
-	}
-	req.RequestID = randomID(6)
-	req.UID = a.uid
-	r, err := a.pending.add(req.RequestID, kind, n-1)
-	if err != nil {
-		return nil, fmt.Errorf("redisadapter: %s: %w", what, err)
-	}
-	defer a.pending.remove(req.RequestID)
-	a.request(req)
-	timer := time.NewTimer(a.c.cfg.RequestsTimeout)
-	defer timer.Stop()
-	select {
-	case <-r.done:
-		if _, _, _, err := a.pending.result(r); err != nil {
-			return r, fmt.Errorf("redisadapter: %s: %w", what, err)
-		}
-		return r, nil
-	case <-timer.C:
-		err = fmt.Errorf("%w after %v", ErrTimeout, a.c.cfg.RequestsTimeout)
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	a.c.stats.requestsTimedOut.Add(1)
-	_, _, missing, _ := a.pending.result(r)
-	return r, fmt.Errorf("redisadapter: %s: %d of %d servers answered: %w", what, n-1-missing, n-1, err)
+	return a.c.askOthers(ctx, a.pending, n, kind, what, randomID(6), func(id string) {
+		req.RequestID = id
+		req.UID = a.uid
+		a.request(req)
+	})
 }
 
 // FetchSockets lists the sockets opts selects on every server. It fails if one does not answer.

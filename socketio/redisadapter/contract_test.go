@@ -13,11 +13,11 @@ import (
 )
 
 // newCluster connects one more server to Redis, with the channels of the test's own cluster.
-func newCluster(t *testing.T, url, key string) *redisadapter.Cluster {
+func newCluster(t *testing.T, url, key string, sharded bool, mode string) *redisadapter.Cluster {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := redisadapter.New(ctx, redisadapter.Config{URL: url, Key: key, Logger: slog.New(slog.DiscardHandler), RequestsTimeout: 3 * time.Second})
+	c, err := redisadapter.New(ctx, redisadapter.Config{URL: url, Key: key, Logger: slog.New(slog.DiscardHandler), RequestsTimeout: 3 * time.Second, Sharded: sharded, ShardedSubscription: mode})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,8 +31,25 @@ func TestContract(t *testing.T) {
 	adaptertest.Run(t, adaptertest.Backend{
 		MaxServers: 3,
 		Config: func(t *testing.T, cluster string) socketio.Config {
-			c := newCluster(t, redis.URL(), cluster)
+			c := newCluster(t, redis.URL(), cluster, false, "")
 			return socketio.Config{AdapterFactory: c.AdapterFactory}
 		},
 	})
+}
+
+// TestContractSharded runs the adapter contract on three servers in sharded mode (SSUBSCRIBE and
+// SPUBLISH, which a single Redis 7 supports too), in each subscription mode.
+func TestContractSharded(t *testing.T) {
+	redis := redistest.Start(t)
+	for _, mode := range []string{redisadapter.SubscriptionStatic, redisadapter.SubscriptionDynamic, redisadapter.SubscriptionDynamicPrivate} {
+		t.Run(mode, func(t *testing.T) {
+			adaptertest.Run(t, adaptertest.Backend{
+				MaxServers: 3,
+				Config: func(t *testing.T, cluster string) socketio.Config {
+					c := newCluster(t, redis.URL(), cluster, true, mode)
+					return socketio.Config{AdapterFactory: c.AdapterFactory}
+				},
+			})
+		})
+	}
 }

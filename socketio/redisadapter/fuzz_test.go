@@ -390,3 +390,91 @@ func FuzzHandshake(f *testing.F) {
 		}
 	})
 }
+
+// shardedMessages encodes the sharded wire's messages of every type, as this adapter and the
+// Node.js one send them.
+func shardedMessages(tb testing.TB) [][]byte {
+	tb.Helper()
+	var out [][]byte
+	add := func(typ int, data map[string]any) {
+		b, err := encodeClusterMessage("0123456789abcdef", "/", typ, data)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	sel := wireSelector(socketio.BroadcastOptions{Rooms: []string{"room1"}, Except: []string{"room2"}}, nil)
+	for _, binary := range []bool{false, true} {
+		pkt, err := packetToWire(samplePacket(tb, binary))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		add(msgBroadcast, map[string]any{"packet": pkt, "opts": sel})
+		add(msgBroadcast, map[string]any{"packet": pkt, "opts": wireSelector(socketio.BroadcastOptions{}, map[string]any{"timeout": 5000}), "requestId": "ack1"})
+		add(msgBroadcastAck, map[string]any{"requestId": "ack1", "packet": pkt["data"]})
+	}
+	add(msgInitialHeartbeat, nil)
+	add(msgHeartbeat, nil)
+	add(msgAdapterClose, nil)
+	add(msgSocketsJoin, map[string]any{"opts": sel, "rooms": []any{"room3"}})
+	add(msgSocketsLeave, map[string]any{"opts": sel, "rooms": []any{"room3"}})
+	add(msgDisconnectSockets, map[string]any{"opts": sel, "close": true})
+	add(msgFetchSockets, map[string]any{"opts": sel, "requestId": "r1"})
+	add(msgFetchSocketsResponse, map[string]any{"requestId": "fetch1", "sockets": []any{map[string]any{
+		"id": "abcdefghijklmnopqrst", "handshake": toGeneric(toWireHandshake(sampleHandshake())), "rooms": []any{"room1"}, "data": map[string]any{"user": "ada"}}}})
+	add(msgServerSideEmit, map[string]any{"packet": json.RawMessage(`["ping",1]`), "requestId": "r2"})
+	add(msgServerSideEmit, map[string]any{"packet": json.RawMessage(`["ping"]`)})
+	add(msgServerSideEmitResponse, map[string]any{"requestId": "emit1", "packet": "pong"})
+	add(msgBroadcastClientCount, map[string]any{"requestId": "ack1", "clientCount": 3})
+	return out
+}
+
+// FuzzShardedMessage: whatever arrives on the sharded channels is handled or dropped, answers to
+// this server's requests are recorded within bounds, and a message of an unknown type is counted.
+func FuzzShardedMessage(f *testing.F) {
+	for _, b := range shardedMessages(f) {
+		f.Add(b)
+	}
+	c := offlineCluster(Config{MaxPendingRequests: 16, Sharded: true})
+	srv := socketio.NewServer(socketio.Config{AdapterFactory: func(nsp *socketio.Namespace) socketio.Adapter { return newShardedAdapter(c, nsp) }})
+	f.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+	})
+	a := srv.Of("/").Adapter().(*shardedAdapter)
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		fetch, err := a.pending.add("fetch1", pendingFetch, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		emit, err := a.pending.add("emit1", pendingServerSideEmit, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.pending.addAck("ack1", &ackRequest{onCount: func(n int) {
+			if n < 0 {
+				t.Fatalf("negative client count %d", n)
+			}
+		}, onAck: func([]any, error) {}}); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			a.pending.remove("fetch1")
+			a.pending.remove("emit1")
+			a.pending.remove("ack1")
+		}()
+		before := c.stats.droppedBy[DropUnknownType.index()].Load()
+		a.onMessage(msg)
+		sockets, _, _, _ := a.pending.result(fetch)
+		_, replies, _, _ := a.pending.result(emit)
+		if len(sockets) > len(msg) || len(replies) > 1 {
+			t.Fatalf("%d bytes recorded %d sockets, %d replies", len(msg), len(sockets), len(replies))
+		}
+		if m, err := decodeClusterMessage(msg); err == nil && m.uid != a.uid && (m.typ < msgInitialHeartbeat || m.typ > msgAdapterClose) {
+			if c.stats.droppedBy[DropUnknownType.index()].Load() != before+1 {
+				t.Fatalf("message of unknown type %d not counted", m.typ)
+			}
+		}
+	})
+}

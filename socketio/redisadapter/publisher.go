@@ -52,42 +52,49 @@ func (p *publisher) publishBytes(channel string, b []byte) {
 	p.publish(channel, func() ([]byte, error) { return b, nil })
 }
 
+// encoded is a message ready to publish.
+type encoded struct {
+	channel string
+	b       []byte
+}
+
 func (p *publisher) run(ctx context.Context) {
+	batch := make([]encoded, 0, maxBatch)
 	cmds := make(rueidis.Commands, 0, maxBatch)
 	for {
 		var first outgoing
 		select {
 		case first = <-p.queue:
 		case <-ctx.Done():
-			p.drain(cmds)
+			p.drain(batch, cmds)
 			return
 		}
-		cmds = p.send(p.batch(cmds[:0], first))
+		p.send(p.batch(batch[:0], first), cmds)
 	}
 }
 
 // batch adds first and whatever else is queued, up to maxBatch.
-func (p *publisher) batch(cmds rueidis.Commands, first outgoing) rueidis.Commands {
-	cmds = p.add(cmds, first)
-	for len(cmds) < maxBatch {
+func (p *publisher) batch(batch []encoded, first outgoing) []encoded {
+	batch = p.add(batch, first)
+	for len(batch) < maxBatch {
 		select {
 		case o := <-p.queue:
-			cmds = p.add(cmds, o)
+			batch = p.add(batch, o)
 		default:
-			return cmds
+			return batch
 		}
 	}
-	return cmds
+	return batch
 }
 
 // drain publishes what is still queued when the cluster closes (the last broadcasts of a server
 // shutting down, its goodbyes), within publishTimeout.
-func (p *publisher) drain(cmds rueidis.Commands) {
+func (p *publisher) drain(batch []encoded, cmds rueidis.Commands) {
 	deadline := time.Now().Add(publishTimeout)
 	for time.Now().Before(deadline) {
 		select {
 		case o := <-p.queue:
-			cmds = p.send(p.batch(cmds[:0], o))
+			p.send(p.batch(batch[:0], o), cmds)
 		default:
 			return
 		}
@@ -95,39 +102,66 @@ func (p *publisher) drain(cmds rueidis.Commands) {
 }
 
 // send publishes a batch in one round trip; the batch is not cut short by the cluster closing.
-func (p *publisher) send(cmds rueidis.Commands) rueidis.Commands {
-	if len(cmds) == 0 {
-		return cmds
+// Messages that failed on a broken connection are sent once more: after an outage the client
+// learns that a connection is dead only by using it, and the first batch on it would be lost.
+func (p *publisher) send(batch []encoded, cmds rueidis.Commands) {
+	if len(batch) == 0 {
+		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
 	defer cancel()
-	failed := 0
-	var firstErr error
-	for _, r := range p.c.client.DoMulti(ctx, cmds...) {
-		if err := r.Error(); err != nil {
-			failed++
-			if firstErr == nil {
-				firstErr = err
-			}
+	failed, retry, firstErr := p.do(ctx, batch, cmds)
+	if len(retry) > 0 && ctx.Err() == nil {
+		againFailed, againRetry, err := p.do(ctx, retry, cmds)
+		failed = append(append(failed, againFailed...), againRetry...)
+		if err != nil {
+			firstErr = err
 		}
 	}
-	p.c.stats.published.Add(uint64(len(cmds) - failed))
-	if failed > 0 {
-		p.c.stats.publishFailed.Add(uint64(failed))
-		p.c.log.Warn("redisadapter: publishing failed", "messages", failed, "err", firstErr)
+	p.c.stats.published.Add(uint64(len(batch) - len(failed)))
+	if len(failed) > 0 {
+		p.c.stats.publishFailed.Add(uint64(len(failed)))
+		p.c.log.Warn("redisadapter: publishing failed", "messages", len(failed), "err", firstErr)
 	}
-	return cmds
 }
 
-func (p *publisher) add(cmds rueidis.Commands, o outgoing) rueidis.Commands {
+// do publishes batch in one round trip and returns the messages that failed for good (Redis
+// answered with an error) and those that failed on the connection.
+func (p *publisher) do(ctx context.Context, batch []encoded, cmds rueidis.Commands) (failed, retry []encoded, firstErr error) {
+	cmds = cmds[:0]
+	for _, e := range batch {
+		if p.c.cfg.Sharded {
+			cmds = append(cmds, p.c.client.B().Spublish().Channel(e.channel).Message(rueidis.BinaryString(e.b)).Build())
+		} else {
+			cmds = append(cmds, p.c.client.B().Publish().Channel(e.channel).Message(rueidis.BinaryString(e.b)).Build())
+		}
+	}
+	for i, r := range p.c.client.DoMulti(ctx, cmds...) {
+		err := r.Error()
+		if err == nil {
+			continue
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+		if _, isReply := rueidis.IsRedisErr(err); isReply {
+			failed = append(failed, batch[i])
+		} else {
+			retry = append(retry, batch[i])
+		}
+	}
+	return failed, retry, firstErr
+}
+
+func (p *publisher) add(batch []encoded, o outgoing) []encoded {
 	b, err := o.encode()
 	if err != nil {
 		p.c.stats.publishFailed.Add(1)
 		p.c.log.Error("redisadapter: encoding a message", "channel", o.channel, "err", err)
-		return cmds
+		return batch
 	}
 	if b == nil {
-		return cmds
+		return batch
 	}
-	return append(cmds, p.c.client.B().Publish().Channel(o.channel).Message(rueidis.BinaryString(b)).Build())
+	return append(batch, encoded{channel: o.channel, b: b})
 }

@@ -311,13 +311,20 @@ func next(t *testing.T, c *sioclient.Client, name string) *sioclient.Event {
 // Redis is back the servers resubscribe by themselves and cross-server delivery resumes, with
 // no client reconnecting.
 func TestRedisDown(t *testing.T) {
+	t.Run("classic", func(t *testing.T) { testRedisDown(t, Config{}) })
+	t.Run("sharded", func(t *testing.T) { testRedisDown(t, Config{Sharded: true}) })
+}
+
+func testRedisDown(t *testing.T, cfg Config) {
 	redis := redistest.Start(t)
 	key := "robust-" + randomID(8)
-	a := startNode(t, redis.URL(), key, Config{})
-	b := startNode(t, redis.URL(), key, Config{})
+	a := startNode(t, redis.URL(), key, cfg)
+	b := startNode(t, redis.URL(), key, cfg)
 	waitServers(t, a, 2)
 	ca, cb := dial(t, a, "ca"), dial(t, b, "cb")
 	idA, idB := ca.ID, cb.ID
+	// In sharded mode a room's channel is subscribed again too.
+	b.io.Of("/").Socket(idB).Join("room1")
 
 	must(t, a.io.Emit("before", 1))
 	next(t, cb, "before")
@@ -351,6 +358,8 @@ func TestRedisDown(t *testing.T) {
 			break
 		}
 	}
+	must(t, a.io.To("room1").Emit("after-room", 1))
+	next(t, cb, "after-room")
 	if ca.ID != idA || cb.ID != idB || a.io.Of("/").Socket(idA) == nil || b.io.Of("/").Socket(idB) == nil {
 		t.Fatal("a client reconnected")
 	}

@@ -15,16 +15,18 @@ const (
 	broadcastPattern channelKind = iota // PSUBSCRIBEd: <key>#<nsp>#*
 	requestChannel                      // <key>-request#<nsp>#
 	responseChannel                     // <key>-response#<nsp># and …#<uid>#
+	shardedChannel                      // SSUBSCRIBEd, sharded mode: <key>#<nsp># and …#<uid>#
 )
 
 // subscription is one channel (or pattern) and the adapter it is for.
 type subscription struct {
 	kind    channelKind
-	adapter *adapter
+	adapter *adapter        // classic mode
+	sharded *shardedAdapter // sharded mode
 }
 
 // subscriber holds the one connection on which a server receives: a dedicated Redis connection
-// in subscribed state. When it breaks, run makes a new one and subscribes again to everything,
+// in subscribed state (SUBSCRIBE and PSUBSCRIBE, or SSUBSCRIBE in sharded mode). When it breaks, run makes a new one and subscribes again to everything,
 // so that cross-server delivery resumes by itself (a client that reconnects without
 // resubscribing is a known way for clusters to go silently deaf).
 type subscriber struct {
@@ -103,7 +105,11 @@ func (s *subscriber) remove(channels, patterns []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), subscribeTimeout)
 	defer cancel()
 	if len(channels) > 0 {
-		_ = s.conn.Do(ctx, s.conn.B().Unsubscribe().Channel(channels...).Build()).Error()
+		cmd := s.conn.B().Unsubscribe().Channel(channels...).Build()
+		if s.c.cfg.Sharded {
+			cmd = s.conn.B().Sunsubscribe().Channel(channels...).Build()
+		}
+		_ = s.conn.Do(ctx, cmd).Error()
 	}
 	if len(patterns) > 0 {
 		_ = s.conn.Do(ctx, s.conn.B().Punsubscribe().Pattern(patterns...).Build()).Error()
@@ -122,7 +128,11 @@ func (s *subscriber) subscribeLocked(conn rueidis.DedicatedClient, channels, pat
 	ctx, cancel := context.WithTimeout(context.Background(), subscribeTimeout)
 	defer cancel()
 	if len(channels) > 0 {
-		if err := conn.Do(ctx, conn.B().Subscribe().Channel(channels...).Build()).Error(); err != nil {
+		cmd := conn.B().Subscribe().Channel(channels...).Build()
+		if s.c.cfg.Sharded {
+			cmd = conn.B().Ssubscribe().Channel(channels...).Build()
+		}
+		if err := conn.Do(ctx, cmd).Error(); err != nil {
 			return err
 		}
 	}
@@ -223,6 +233,8 @@ func (s *subscriber) onMessage(m rueidis.PubSubMessage) {
 		sub.adapter.onRequest(msg)
 	case responseChannel:
 		sub.adapter.onResponse(msg)
+	case shardedChannel:
+		sub.sharded.onMessage(msg)
 	}
 }
 

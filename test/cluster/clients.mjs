@@ -6,7 +6,7 @@
 //
 //   {"op":"connect","name":"c1","url":"http://127.0.0.1:N/admin","rooms":["r1"]}
 //       opens a socket (its own connection, no reconnection) that names itself with auth
-//       {name, rooms}; the node puts it in rooms.
+//       {name, rooms}; the node puts it in rooms. With "slowAckMs" it answers acks that late.
 //   {"op":"exit"}   disconnects every socket and exits (so does the end of stdin).
 //
 // and reads what the sockets observe on stdout, one JSON object per line, each with "ev" and the
@@ -51,7 +51,12 @@ function connect(cmd) {
     out({ ev: "event", name, event, args: toWire(args) });
     if (ack) {
       // Binary in the answer too: between nodes it travels in msgpack (BROADCAST_ACK).
-      ack({ client: name, event, blob: Buffer.from([0, 1, 254, 255]) });
+      const answer = () => ack({ client: name, event, blob: Buffer.from([0, 1, 254, 255]) });
+      if (cmd.slowAckMs) {
+        setTimeout(answer, cmd.slowAckMs);
+      } else {
+        answer();
+      }
     }
   });
 }

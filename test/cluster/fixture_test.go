@@ -96,15 +96,31 @@ func (m *mixed) connect(name string, n *clusterNode, rooms ...string) *client {
 	return m.connectTo(name, n, "/", rooms...)
 }
 
+// connectSlow is connect for a client of "/" that answers acks after ms milliseconds.
+func (m *mixed) connectSlow(name string, n *clusterNode, ms int) *client {
+	m.t.Helper()
+	return m.connectWith(name, n, "/", map[string]any{"slowAckMs": ms})
+}
+
 // connectTo is connect for namespace nsp: "/", or "/admin" (its clients are listed apart, in
 // m.admin).
 func (m *mixed) connectTo(name string, n *clusterNode, nsp string, rooms ...string) *client {
+	m.t.Helper()
+	return m.connectWith(name, n, nsp, map[string]any{"rooms": rooms})
+}
+
+// connectWith is connectTo with more fields of clients.mjs's connect command.
+func (m *mixed) connectWith(name string, n *clusterNode, nsp string, fields map[string]any) *client {
 	m.t.Helper()
 	u := n.url
 	if nsp != "/" {
 		u += nsp
 	}
-	m.clients.send(map[string]any{"op": "connect", "name": name, "url": u, "rooms": rooms})
+	cmd := map[string]any{"op": "connect", "name": name, "url": u}
+	for k, v := range fields {
+		cmd[k] = v
+	}
+	m.clients.send(cmd)
 	evs := m.clients.until(name+" connected", func(evs []line) bool {
 		return slices.ContainsFunc(evs, func(e line) bool { return e.Name == name && (e.Ev == "connect" || e.Ev == "connect_error") })
 	})
@@ -164,8 +180,7 @@ func tagged(evs []line, event, tag string) map[string]int {
 		if e.Ev != "event" || e.Event != event {
 			continue
 		}
-		var args []json.RawMessage
-		if json.Unmarshal(e.Args, &args) == nil && firstTag(args) == tag {
+		if e.tag == tag {
 			got[e.Name]++
 		}
 	}

@@ -1,9 +1,15 @@
 // Package cluster_test proves that Herald nodes and Node.js Socket.IO nodes
 // (@socket.io/redis-adapter) form one cluster through Redis: the tests start a throwaway
-// redis-server, Node.js nodes (node-node.mjs), Herald nodes (heraldnode, built by TestMain) and
-// the official socket.io-client (clients.mjs), and drive them all over one line protocol.
+// redis-server, Node.js nodes (node-node.mjs), Herald nodes (heraldnode, built by TestMain),
+// @socket.io/redis-emitter (emitter.mjs) and the official socket.io-client (clients.mjs), and
+// drive them all over one line protocol of JSON lines on stdin and stdout.
 //
-// Every wait is bounded and every process the tests start is reaped, whatever the outcome.
+// Ordering without sleeping: a node publishes in order and Redis delivers in order, so once a
+// "fence" broadcast from a node has reached every client, whatever that node published before
+// has arrived, or never will (fence, emitterFence).
+//
+// Every wait is bounded and every process the tests start is reaped, whatever the outcome; the
+// programs also exit by themselves when their stdin closes.
 package cluster_test
 
 import (
@@ -111,6 +117,7 @@ type line struct {
 	Reason  string          `json:"reason"`
 	Message string          `json:"message"`
 	raw     string
+	tag     string // of an event: the "tag" of its first argument, if any
 }
 
 // proc is one process of the test speaking the line protocol.
@@ -184,6 +191,12 @@ func (p *proc) read(r io.Reader) {
 			l = line{Ev: "unparsable"}
 		}
 		l.raw = sc.Text()
+		if l.Ev == "event" {
+			var args []json.RawMessage
+			if json.Unmarshal(l.Args, &args) == nil {
+				l.tag = firstTag(args) // once here, not at every look at the events
+			}
+		}
 		p.mu.Lock()
 		if l.Ev == "" {
 			if ch, ok := p.waiting[l.ID]; ok {
@@ -232,6 +245,13 @@ func (p *proc) send(cmd map[string]any) {
 // the result.
 func (p *proc) call(op string, fields map[string]any) (json.RawMessage, string) {
 	p.test().Helper()
+	return p.start(op, fields)()
+}
+
+// start sends a command and returns the wait for its answer, for a command that is to be in
+// flight while the test does something else.
+func (p *proc) start(op string, fields map[string]any) (wait func() (json.RawMessage, string)) {
+	p.test().Helper()
 	p.mu.Lock()
 	p.nextID++
 	id := p.nextID
@@ -243,15 +263,18 @@ func (p *proc) call(op string, fields map[string]any) (json.RawMessage, string) 
 		cmd[k] = v
 	}
 	p.send(cmd)
-	select {
-	case l := <-ch:
-		return l.Result, l.Error
-	case <-p.exited:
-		p.test().Fatalf("%s exited during %s; stderr:\n%s", p.name, op, p.stderr.String())
-	case <-time.After(callTimeout):
-		p.test().Fatalf("%s did not answer %s within %v; stderr:\n%s", p.name, op, callTimeout, p.stderr.String())
+	return func() (json.RawMessage, string) {
+		p.test().Helper()
+		select {
+		case l := <-ch:
+			return l.Result, l.Error
+		case <-p.exited:
+			p.test().Fatalf("%s exited during %s; stderr:\n%s", p.name, op, p.stderr.String())
+		case <-time.After(callTimeout):
+			p.test().Fatalf("%s did not answer %s within %v; stderr:\n%s", p.name, op, callTimeout, p.stderr.String())
+		}
+		return nil, ""
 	}
-	return nil, ""
 }
 
 // must is call for a command that must succeed, decoding its result into dst (if not nil).

@@ -39,6 +39,10 @@ func TestMixedCluster(t *testing.T) {
 			m.broadcastFrom(n, "red+blue-from-"+n.name, map[string]any{"rooms": []string{"red", "blue"}}, m.live)
 			m.broadcastFrom(n, "not-red-from-"+n.name, map[string]any{"except": []string{"red"}}, m.in("-blue"))
 			m.broadcastFrom(n, "blue-not-red-from-"+n.name, map[string]any{"rooms": []string{"blue", "red"}, "except": []string{"red"}}, m.in("-blue"))
+			// One room goes on that room's own channel, except and all.
+			m.broadcastFrom(n, "red-but-h1-from-"+n.name, map[string]any{"rooms": []string{"red"}, "except": []string{m.by["h1-red"].sid}}, slices.DeleteFunc(m.in("-red"), func(s string) bool { return s == "h1-red" }))
+			// Idle clients are keeping up: a volatile broadcast reaches them all.
+			m.broadcastFrom(n, "volatile-from-"+n.name, map[string]any{"volatile": true}, m.live)
 			for _, target := range []string{"node-blue", "h1-blue", "h2-red"} {
 				sid := m.by[target].sid
 				m.broadcastFrom(n, "to-"+target+"-from-"+n.name, map[string]any{"rooms": []string{sid}}, []string{target})
@@ -140,7 +144,7 @@ func TestMixedCluster(t *testing.T) {
 	t.Run("binary is intact both ways", func(t *testing.T) {
 		m.use(t)
 		for _, n := range m.nodes {
-			m.checkBinary(n.name, func(cmd map[string]any) { n.must(nil, "emit", cmd) }, n)
+			m.checkBinary(n.name, func(cmd map[string]any) { n.must(nil, "emit", cmd) }, func() []line { return m.fence(n) })
 		}
 	})
 	t.Run("a date arrives as the same string from both kinds", func(t *testing.T) {
@@ -170,14 +174,14 @@ func TestMixedCluster(t *testing.T) {
 		m.emitterBroadcast("emitter-all", nil, m.live)
 		m.emitterBroadcast("emitter-red", map[string]any{"rooms": []string{"red"}}, m.in("-red"))
 		m.emitterBroadcast("emitter-not-red", map[string]any{"except": []string{"red"}}, m.in("-blue"))
-		m.checkBinary("emitter", m.emitter, m.node("h1"))
+		m.checkBinary("emitter", m.emitter, m.emitterFence)
 		m.emitter(map[string]any{"op": "join", "rooms": []string{"blue"}, "add": []string{"orange"}})
-		m.fenceAll()
+		m.emitterFence()
 		for _, n := range m.nodes {
 			m.checkFetch(n, map[string]any{"rooms": []string{"orange"}}, m.in("-blue"))
 		}
 		m.emitter(map[string]any{"op": "leave", "rooms": []string{"orange"}, "remove": []string{"orange"}})
-		m.fenceAll()
+		m.emitterFence()
 		for _, n := range m.nodes {
 			m.checkFetch(n, map[string]any{"rooms": []string{"orange"}}, nil)
 		}
@@ -192,24 +196,39 @@ func TestMixedCluster(t *testing.T) {
 		m.gone("node-emitted", "h1-emitted", "h2-emitted")
 		m.expectReason("h1-emitted", "io server disconnect")
 	})
+	t.Run("Herald dropped nothing the others sent", func(t *testing.T) {
+		m.use(t)
+		for _, n := range m.alive() {
+			if n.kind != "herald" {
+				continue
+			}
+			st := m.stats(n)
+			if st.Dropped != 0 || st.PublishFailed != 0 || st.PublishDropped != 0 || st.RequestsTimedOut != 0 || st.Received == 0 || !st.Connected {
+				t.Errorf("%s: adapter stats %+v", n.name, st)
+			}
+		}
+	})
 	t.Run("a frozen node makes requests time out cleanly, then answers again", func(t *testing.T) {
 		m.use(t)
 		node, h1, h2 := m.node("node"), m.node("h1"), m.node("h2")
-		h2.signal(syscall.SIGSTOP)
+		h2.freeze()
 		stopped := true
 		defer func() {
 			if stopped {
 				h2.signal(syscall.SIGCONT)
 			}
 		}()
-		for _, n := range []*clusterNode{node, h1} {
-			res, errText := n.call("fetch", nil)
-			if !strings.Contains(errText, "timeout") {
-				t.Errorf("%s: fetchSockets with a frozen node: error %q, result %s", n.name, errText, res)
+		// The three requests wait for their timeouts together.
+		fetches := []func() (json.RawMessage, string){node.start("fetch", nil), h1.start("fetch", nil)}
+		emit := h1.start("serverSideEmitWithAck", map[string]any{"event": "ss", "args": []any{map[string]any{"tag": "frozen"}}})
+		for i, wait := range fetches {
+			res, errText := wait()
+			if !timedOut(errText) {
+				t.Errorf("%s: fetchSockets with a frozen node: error %q, result %s", []string{"node", "h1"}[i], errText, res)
 			}
 		}
-		res, errText := h1.call("serverSideEmitWithAck", map[string]any{"event": "ss", "args": []any{map[string]any{"tag": "frozen"}}})
-		if !strings.Contains(errText, "timeout") || !strings.Contains(string(res), `"node":"node"`) || strings.Contains(string(res), `"node":"h2"`) {
+		res, errText := emit()
+		if !timedOut(errText) || !strings.Contains(string(res), `"node":"node"`) || strings.Contains(string(res), `"node":"h2"`) {
 			t.Errorf("h1: serverSideEmitWithAck with a frozen node: error %q, answers %s", errText, res)
 		}
 		h2.signal(syscall.SIGCONT)
@@ -236,18 +255,70 @@ func TestMixedCluster(t *testing.T) {
 		}
 		m.emitterBroadcast("emitter-after-restart", nil, m.live)
 		m.noDisconnections()
+		for _, n := range m.alive() {
+			if n.kind == "herald" {
+				if st := m.stats(n); st.Reconnects == 0 || st.Dropped != 0 {
+					t.Errorf("%s: after Redis restarted, adapter stats %+v", n.name, st)
+				}
+			}
+		}
 	})
 	t.Run("a Node.js node killed: the others keep working", func(t *testing.T) {
 		m.use(t)
-		m.killNode(m.node("node"))
+		node, h1 := m.node("node"), m.node("h1")
+		// A broadcast with acks is in flight when the node dies, one of its clients yet to answer:
+		// it ends with the error of its timeout and every answer that could come.
+		m.connectSlow("node-slow", node, 2000)
+		wait := h1.start("emitWithAck", map[string]any{"event": "ask", "args": []any{map[string]any{"tag": "in-flight"}}, "timeoutMs": 4000})
+		m.clients.until("node-slow asked", func(evs []line) bool {
+			return slices.ContainsFunc(evs, func(e line) bool { return e.Name == "node-slow" && e.tag == "in-flight" })
+		})
+		survivors := m.liveWith(func(c *client) bool { return c.node != node })
+		m.killNode(node)
+		res, errText := wait()
+		var replies []struct{ Client string }
+		_ = json.Unmarshal(res, &replies)
+		var got []string
+		for _, r := range replies {
+			got = append(got, r.Client)
+		}
+		if errText == "" || slices.Contains(got, "node-slow") {
+			t.Errorf("h1: emitWithAck across the kill: error %q, answers from %v", errText, got)
+		}
+		for _, name := range survivors {
+			if !slices.Contains(got, name) {
+				t.Errorf("h1: emitWithAck across the kill: no answer from %s (answers from %v)", name, got)
+			}
+		}
 	})
-	t.Run("then a Herald node killed: the last keeps working", func(t *testing.T) {
+	t.Run("a new Node.js node joins, then a Herald node killed: the others keep working", func(t *testing.T) {
 		m.use(t)
+		node2 := startNode(m.top, "node", "node2", m.redis.URL())
+		node2.setT(t)
+		m.nodes = append(m.nodes, node2)
+		for _, room := range []string{"red", "blue"} {
+			m.connect("node2-"+room, node2, room)
+		}
+		m.waitServers(3)
+		for _, n := range m.alive() {
+			m.broadcastFrom(n, "with-node2-from-"+n.name, nil, m.live)
+			m.checkFetch(n, nil, m.live)
+		}
 		m.killNode(m.node("h2"))
+	})
+	t.Run("and the last node, alone, keeps working", func(t *testing.T) {
+		m.use(t)
+		m.killNode(m.node("node2"))
 		h1 := m.node("h1")
 		res, errText := h1.call("serverSideEmitWithAck", map[string]any{"event": "ss", "args": []any{map[string]any{"tag": "alone"}}})
 		if errText != "" || string(res) != "[]" {
 			t.Errorf("h1 alone: serverSideEmitWithAck: error %q, answers %s", errText, res)
 		}
 	})
+}
+
+// timedOut reports whether a request's error text, from a Node.js node ("timeout reached: …")
+// or a Herald node ("… timed out waiting for other servers …"), says it ran out of time.
+func timedOut(errText string) bool {
+	return strings.Contains(errText, "timeout") || strings.Contains(errText, "timed out")
 }

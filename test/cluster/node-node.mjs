@@ -20,7 +20,7 @@
 //   serverEvents                                      result: the server-side events received
 //                                                     [{event, args, ack}], oldest first
 //
-// Commands that act on sockets take "nsp", "/" by default, and "local" (this node's sockets only); the node serves "/" and "/admin".
+// Commands that act on sockets take "nsp", "/" by default, "local" (this node's sockets only) and "volatile"; the node serves "/" and "/admin".
 // REQUESTS_TIMEOUT_MS bounds its requests to the other nodes; SPECIFIC_RESPONSE_CHANNEL=1 makes
 // it answer on the requester's own response channel (publishOnSpecificResponseChannel).
 //
@@ -103,6 +103,9 @@ function select(cmd) {
   }
   if (cmd.local) {
     op = op.local;
+  }
+  if (cmd.volatile) {
+    op = op.volatile;
   }
   return op;
 }

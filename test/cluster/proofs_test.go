@@ -6,8 +6,9 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/herald-chat/herald/socketio/redisadapter"
 )
 
 // expectReason checks the reason the client named name gave for its disconnection.
@@ -35,16 +36,6 @@ func (m *mixed) alive() []*clusterNode {
 		}
 	}
 	return out
-}
-
-// fenceAll fences from every node still running: what anyone published before has arrived.
-func (m *mixed) fenceAll() []line {
-	m.t.Helper()
-	var evs []line
-	for _, n := range m.alive() {
-		evs = m.fence(n)
-	}
-	return evs
 }
 
 // checkServerSideEmitWithAck has n emit a server-side event with an ack and checks that every
@@ -144,15 +135,18 @@ func bin(b []byte) map[string]any {
 }
 
 // checkBinary has emit broadcast an event with binary arguments, at the top level and nested,
-// and checks that every client got them intact, once; fenceFrom is a node to fence from.
-func (m *mixed) checkBinary(from string, emit func(cmd map[string]any), fenceFrom *clusterNode) {
+// and checks that every client got them intact, once.
+func (m *mixed) checkBinary(from string, emit func(cmd map[string]any), fence func() []line) {
 	m.t.Helper()
 	tag := "bin-from-" + from
 	blob := binaryBlob()
-	args := []any{map[string]any{"tag": tag, "nested": map[string]any{"blob": bin(blob), "list": []any{1, bin([]byte{0xff, 0})}}}, bin(blob[:3]), "text"}
+	big := make([]byte, 70<<10) // past msgpack's 16-bit lengths (bin 32), and many TCP segments
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	args := []any{map[string]any{"tag": tag, "nested": map[string]any{"blob": bin(blob), "list": []any{1, bin([]byte{0xff, 0})}}}, bin(blob[:3]), "text", bin(big)}
 	emit(map[string]any{"op": "emit", "event": "bin", "args": args})
-	evs := m.fenceAll()
-	_ = fenceFrom
+	evs := fence()
 	m.expectOnce(evs, "bin", tag, m.live)
 	want, _ := json.Marshal(args)
 	for _, e := range evs {
@@ -207,7 +201,26 @@ func (m *mixed) emitterBroadcast(tag string, selector map[string]any, want []str
 		cmd[k] = v
 	}
 	m.emitter(cmd)
-	m.expectOnce(m.fenceAll(), "news", tag, want)
+	m.expectOnce(m.emitterFence(), "news", tag, want)
+}
+
+// emitterFence broadcasts a fence through the emitter and waits until every live client has
+// it: what the emitter published before has arrived, or never will. (A node's fence would not
+// do for the clients of that node: it reaches them without going through Redis.)
+func (m *mixed) emitterFence() []line {
+	m.t.Helper()
+	m.fences++
+	tag := "fence-" + strconv.Itoa(m.fences)
+	m.emitter(map[string]any{"op": "emit", "event": "fence", "args": []any{map[string]any{"tag": tag}}})
+	return m.clients.until(tag+" from the emitter", func(evs []line) bool {
+		got := tagged(evs, "fence", tag)
+		for _, name := range m.live {
+			if got[name] == 0 {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // waitDelivery broadcasts from n, again and again with fresh tags, until one broadcast reaches
@@ -260,7 +273,7 @@ func (m *mixed) killNode(n *clusterNode) {
 	survivors := m.alive()
 	for _, s := range survivors {
 		res, errText := s.call("fetch", nil)
-		if errText != "" && !strings.Contains(errText, "timeout") {
+		if errText != "" && !timedOut(errText) {
 			m.t.Errorf("%s: fetchSockets just after %s was killed: error %q, result %s", s.name, n.name, errText, res)
 		}
 	}
@@ -275,4 +288,12 @@ func (m *mixed) killNode(n *clusterNode) {
 		}
 	}
 	m.emitterBroadcast("emitter-after-"+n.name+"-killed", nil, m.live)
+}
+
+// stats returns a Herald node's adapter counters.
+func (m *mixed) stats(n *clusterNode) redisadapter.Stats {
+	m.t.Helper()
+	var st redisadapter.Stats
+	n.must(&st, "stats", nil)
+	return st
 }

@@ -5,7 +5,10 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -134,5 +137,51 @@ func TestPostgresOutage(t *testing.T) {
 		if !slices.Contains(ids, id) {
 			t.Errorf("acknowledged message %d missing from the history %v", id, ids)
 		}
+	}
+}
+
+// TestStartupDatabaseErrors: a bad DATABASE_URL stops herald at start-up with a message saying
+// what is wrong (never the password), and leaves nothing behind in the working directory — in
+// particular no SQLite file made from a URL.
+func TestStartupDatabaseErrors(t *testing.T) {
+	pg := pgtest.Start(t)
+	good, err := pg.CreateDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := pgtest.Start(t)
+	downURL := down.URL("herald")
+	down.Stop()
+	for _, tc := range []struct{ name, url, want string }{
+		{"unknown scheme", "x://somewhere/herald", `unknown scheme "x"`},
+		{"misspelt scheme", "postgre://herald@127.0.0.1/herald", `unknown scheme "postgre"`},
+		{"wrong password", strings.Replace(good, ":"+pgtest.Password+"@", ":wrong-secret@", 1), "refused the password"},
+		{"missing database", pg.URL("nodb"), "createdb"},
+		{"unreachable", downURL, "cannot reach PostgreSQL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, heraldBin, "-port", strconv.Itoa(freePort(t)))
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "DATABASE_URL="+tc.url, "SESSION_SECRET="+sessionSecret)
+			out, err := cmd.CombinedOutput()
+			if err == nil || ctx.Err() != nil {
+				t.Fatalf("herald with DATABASE_URL %s: exit %v (timeout: %v), want a prompt failure; output:\n%s", tc.name, err, ctx.Err(), out)
+			}
+			if !strings.Contains(string(out), tc.want) {
+				t.Errorf("output does not say %q:\n%s", tc.want, out)
+			}
+			for _, secret := range []string{pgtest.Password, "wrong-secret"} {
+				if strings.Contains(string(out), secret) {
+					t.Errorf("output shows the password:\n%s", out)
+				}
+			}
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				t.Errorf("herald left %q in its working directory", e.Name())
+			}
+		})
 	}
 }

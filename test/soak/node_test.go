@@ -33,6 +33,12 @@ type nodeLine struct {
 	Sent      int `json:"sent"`
 	Early     int `json:"early"`
 	Instant   int `json:"instant"`
+
+	ConnectErrors int            `json:"connectErrors"`
+	LastError     string         `json:"lastError"`
+	Disconnects   map[string]int `json:"disconnects"`
+	Pings         int            `json:"pings"`
+	PingTimeouts  []string       `json:"pingTimeouts"`
 }
 
 // nodeClients is one Node process running scripts/clients.mjs: the official socket.io-client
@@ -126,6 +132,7 @@ func (n *nodeClients) await(ev string, timeout time.Duration) nodeLine {
 
 func (n *nodeClients) next(ev string, timeout time.Duration) (nodeLine, error) {
 	deadline := time.After(timeout)
+	var progress nodeLine
 	for {
 		select {
 		case l, ok := <-n.lines:
@@ -139,8 +146,12 @@ func (n *nodeClients) next(ev string, timeout time.Duration) (nodeLine, error) {
 			if l.Ev == ev {
 				return l, nil
 			}
+			if l.Ev == "progress" {
+				progress = l
+			}
 		case <-deadline:
-			return nodeLine{}, fmt.Errorf("%s: no %q within %v", n.name, ev, timeout)
+			return nodeLine{}, fmt.Errorf("%s: no %q within %v (last progress: %d connected, %d connects, %d connect errors, last %q; disconnects by reason %v; %d pings received; the last ping timeouts, as transport@time since connect: %v)",
+				n.name, ev, timeout, progress.Connected, progress.Connects, progress.ConnectErrors, progress.LastError, progress.Disconnects, progress.Pings, progress.PingTimeouts)
 		}
 	}
 }

@@ -122,8 +122,13 @@ func startServer(t *testing.T, bin, db string) *server {
 	t.Cleanup(func() {
 		s.stop()
 		_ = log.Close()
-		if b, err := os.ReadFile(log.Name()); err == nil && strings.Contains(string(b), "panic:") {
+		b, err := os.ReadFile(log.Name())
+		switch {
+		case err != nil:
+		case strings.Contains(string(b), "panic:"):
 			t.Errorf("herald's log shows a panic:\n%s", tail(string(b), 16000))
+		case t.Failed():
+			t.Logf("herald's log (tail):\n%s", tail(string(b), 8000))
 		}
 	})
 	if err := s.launch(); err != nil {

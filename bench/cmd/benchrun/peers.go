@@ -187,7 +187,11 @@ func (tc *toolchain) installNode(ctx context.Context) error {
 		return fmt.Errorf("package.json: %w", err)
 	}
 	pinned := manifest.Dependencies["socket.io"]
-	if installedVersion(dir) != pinned {
+	stale := false // a package missing or of another version than package.json's
+	for name, v := range manifest.Dependencies {
+		stale = stale || packageVersion(dir, name) != v
+	}
+	if stale {
 		if err := runLogged(ctx, dir, nil, "npm", "ci", "--no-audit", "--no-fund"); err != nil {
 			return err
 		}
@@ -201,8 +205,11 @@ func (tc *toolchain) installNode(ctx context.Context) error {
 }
 
 // installedVersion is the version of node_modules/socket.io under dir, or "".
-func installedVersion(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, "node_modules", "socket.io", "package.json"))
+func installedVersion(dir string) string { return packageVersion(dir, "socket.io") }
+
+// packageVersion is the version of the npm package name installed under dir, or "".
+func packageVersion(dir, name string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "node_modules", filepath.FromSlash(name), "package.json"))
 	if err != nil {
 		return ""
 	}
@@ -275,7 +282,8 @@ func pinned(cpus string, argv []string) []string {
 }
 
 // startPeer starts a peer on a free port and waits for its READY line.
-func (tc *toolchain) startPeer(ctx context.Context, v variant, pingInterval time.Duration, cpus string) (*peerProc, error) {
+// Any env ("NAME=value") is added to its environment.
+func (tc *toolchain) startPeer(ctx context.Context, v variant, pingInterval time.Duration, cpus string, env ...string) (*peerProc, error) {
 	exe, ok := tc.peers[v.Peer]
 	if !ok {
 		return nil, fmt.Errorf("peer %s is not available: %s", v.Peer, tc.skipped[v.Peer])
@@ -298,6 +306,7 @@ func (tc *toolchain) startPeer(ctx context.Context, v variant, pingInterval time
 	if isTLS {
 		cmd.Env = append(cmd.Env, "BENCH_TLS_CERT="+tc.tlsCert, "BENCH_TLS_KEY="+tc.tlsKey)
 	}
+	cmd.Env = append(cmd.Env, env...)
 	if pingInterval > 0 {
 		cmd.Env = append(cmd.Env, "BENCH_PING_INTERVAL_MS="+strconv.FormatInt(pingInterval.Milliseconds(), 10))
 	}

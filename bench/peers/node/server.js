@@ -62,8 +62,27 @@ io.on('connection', (socket) => {
   changed(+1);
 });
 
-httpServer.listen(port, '127.0.0.1', () => {
-  process.stdout.write(`READY ${port}\n`);
+// BENCH_REDIS_URL makes the peer one node of a cluster: @socket.io/redis-adapter on that
+// Redis (classic pub/sub), so that io.emit on any node reaches the clients of every node.
+const redisURL = process.env.BENCH_REDIS_URL || '';
+
+async function start() {
+  if (redisURL !== '') {
+    const { createClient } = require('redis');
+    const { createAdapter } = require('@socket.io/redis-adapter');
+    const pub = createClient({ url: redisURL });
+    const sub = pub.duplicate();
+    for (const c of [pub, sub]) c.on('error', (err) => console.error('redis:', err.message));
+    await Promise.all([pub.connect(), sub.connect()]);
+    io.adapter(createAdapter(pub, sub));
+  }
+  httpServer.listen(port, '127.0.0.1', () => {
+    process.stdout.write(`READY ${port}\n`);
+  });
+}
+start().catch((err) => {
+  console.error(err);
+  process.exit(1);
 });
 
 function shutdown() {

@@ -2,8 +2,11 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/herald-chat/herald/internal/store"
 )
@@ -14,34 +17,31 @@ type Messages struct{ db *DB }
 
 var _ store.MessageStore = (*Messages)(nil)
 
-// appendSQL takes the next id from the message_ids row and inserts the
-// message in one statement, hence one transaction: the row stays locked until
-// the commit, so concurrent appends on any node commit in id order. An empty
-// username is filled from the author's account; the foreign key rejects an
-// unknown author (and rolls the id back with everything else).
-const appendSQL = `
-WITH next AS (
-	UPDATE message_ids SET last_id = last_id + 1 RETURNING last_id
-)
-INSERT INTO messages (id, user_id, username, text, created_at)
-SELECT next.last_id, $1,
-	COALESCE(NULLIF($2, ''), (SELECT username FROM users WHERE id = $1), ''), $3, $4
-FROM next
-RETURNING id, username`
-
-// Append implements store.MessageStore. It returns once the insert has
-// committed (synchronous_commit=on, the server's default, makes that a
-// flush of the server's WAL to disk).
+// Append implements store.MessageStore. It returns once the message's
+// insert has committed (synchronous_commit=on, the server's default, makes
+// that a flush of the server's WAL to disk). Messages appended at once on a
+// node share one insert and one commit: see appender.
 func (s *Messages) Append(ctx context.Context, m store.Message) (store.Message, error) {
-	m.Time = now()
-	err := s.db.pool.QueryRow(ctx, appendSQL, m.UserID, m.Username, m.Text, m.Time).Scan(&m.ID, &m.Username)
-	if isForeignKeyViolation(err) {
-		return store.Message{}, fmt.Errorf("append message: author %d: %w", m.UserID, store.ErrNotFound)
+	// PostgreSQL's text holds neither NUL nor invalid UTF-8; refuse them here,
+	// before the message joins a batch that they would make fail whole.
+	if err := storable(m.Text); err != nil {
+		return store.Message{}, fmt.Errorf("append message: text %w", err)
 	}
-	if err != nil {
-		return store.Message{}, fmt.Errorf("append message: %w", classify(err))
+	if err := storable(m.Username); err != nil {
+		return store.Message{}, fmt.Errorf("append message: username %w", err)
 	}
-	return m, nil
+	return s.db.appender.append(ctx, m)
+}
+
+// storable reports why PostgreSQL's text type could not hold s, if it could not.
+func storable(s string) error {
+	switch {
+	case !utf8.ValidString(s):
+		return errors.New("is not valid UTF-8")
+	case strings.IndexByte(s, 0) >= 0:
+		return errors.New("contains a NUL character")
+	}
+	return nil
 }
 
 // Recent implements store.MessageStore.

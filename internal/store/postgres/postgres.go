@@ -4,8 +4,8 @@
 //
 // Open applies the embedded, numbered migrations under an advisory lock, so
 // any number of nodes may start at once against a fresh database. Every write
-// is a single autocommit statement (or a short transaction), so when a call
-// returns without error its effect is committed: with the server's default
+// is a single autocommit statement, so when a call returns without error its
+// effect is committed: with the server's default
 // synchronous_commit=on, an acknowledged chat message survives a crash of the
 // node and of the database server.
 //
@@ -27,7 +27,8 @@ import (
 // DB is an open Herald database on a PostgreSQL server. It is safe for
 // concurrent use; the stores it hands out share its pool. Close it when done.
 type DB struct {
-	pool *pgxpool.Pool
+	pool     *pgxpool.Pool
+	appender *appender // the node's single writer of messages
 }
 
 var _ store.DB = (*DB)(nil)
@@ -61,6 +62,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres %s: %w", Redact(url), err)
 	}
+	db.appender = newAppender(db)
 	return db, nil
 }
 
@@ -93,6 +95,7 @@ func poolConfig(url string) (*pgxpool.Config, error) {
 
 // Close closes the pool, waiting for connections in use to be returned.
 func (db *DB) Close() error {
+	db.appender.close()
 	db.pool.Close()
 	return nil
 }

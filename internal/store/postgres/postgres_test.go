@@ -256,3 +256,40 @@ func TestServerOutageAndRecovery(t *testing.T) {
 		t.Errorf("Ping after restart: %v", err)
 	}
 }
+
+func BenchmarkMessages(b *testing.B) {
+	storetest.Benchmark(b, func(b *testing.B) store.DB {
+		db, err := Open(context.Background(), pgtest.NewDatabase(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = db.Close() })
+		return db
+	})
+}
+
+// Text PostgreSQL cannot hold (NUL, invalid UTF-8) is refused alone, not with
+// the messages appended at the same moment.
+func TestAppendUnstorableTextFailsAlone(t *testing.T) {
+	db := openURL(t, pgtest.NewDatabase(t))
+	ctx := context.Background()
+	u, err := db.Users().Create(ctx, "alice", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{"fine", "nul\x00inside", "also fine", "bad \xff utf-8", "fine again"}
+	var wg sync.WaitGroup
+	errs := make([]error, len(texts))
+	for i, text := range texts {
+		wg.Go(func() { _, errs[i] = db.Messages().Append(ctx, store.Message{UserID: u.ID, Text: text}) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if bad := i == 1 || i == 3; bad != (err != nil) {
+			t.Errorf("Append(%q): err = %v", texts[i], err)
+		}
+	}
+	if got, err := db.Messages().Recent(ctx, 10); err != nil || len(got) != 3 {
+		t.Errorf("history = %d messages, %v; want the 3 storable ones", len(got), err)
+	}
+}

@@ -170,3 +170,14 @@ func TestAppendSurvivesKill(t *testing.T) {
 		return Open(ctx, url)
 	})
 }
+
+func BenchmarkMessages(b *testing.B) {
+	storetest.Benchmark(b, func(b *testing.B) store.DB {
+		db, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = db.Close() })
+		return db
+	})
+}

@@ -253,3 +253,50 @@ func testMessagesIDsCommitInOrderAcrossNodes(t *testing.T, fresh Fresh) {
 	}
 	t.Logf("%d appends on %d nodes, %d history polls, all in id order", len(calls), len(nodes), len(polls))
 }
+
+// Messages by unknown authors among many concurrent ones fail alone: a
+// backend that stores messages together must not fail the good ones too.
+func testMessagesUnknownAuthorAmongConcurrent(t *testing.T, fresh Fresh) {
+	db := openOne(t, fresh)
+	ctx := context.Background()
+	u, err := db.Users().Create(ctx, "alice", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	got := make([]store.Message, n)
+	for i := range n {
+		author := u.ID
+		if i%5 == 0 {
+			author = 1_000_000 + int64(i) // nobody
+		}
+		wg.Go(func() {
+			got[i], errs[i] = db.Messages().Append(ctx, store.Message{UserID: author, Text: fmt.Sprint("m", i)})
+		})
+	}
+	wg.Wait()
+	stored := 0
+	for i := range n {
+		switch {
+		case i%5 == 0:
+			if !errors.Is(errs[i], store.ErrNotFound) {
+				t.Errorf("message %d by an unknown author: err = %v, want ErrNotFound", i, errs[i])
+			}
+		case errs[i] != nil:
+			t.Errorf("message %d by alice: %v", i, errs[i])
+		case got[i].Username != "alice" || got[i].Text != fmt.Sprint("m", i):
+			t.Errorf("message %d stored as %+v", i, got[i])
+		default:
+			stored++
+		}
+	}
+	all, err := db.Messages().Recent(ctx, 2*n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != stored {
+		t.Errorf("history holds %d messages, want the %d acknowledged", len(all), stored)
+	}
+}

@@ -37,6 +37,7 @@ func Run(t *testing.T, fresh Fresh) {
 		{"MessagesAppendAndRecent", testMessagesAppendAndRecent},
 		{"MessagesAppendFillsUsernameAndChecksAuthor", testMessagesAppendFillsUsernameAndChecksAuthor},
 		{"MessagesConcurrentAppend", testMessagesConcurrentAppend},
+		{"MessagesUnknownAuthorAmongConcurrent", testMessagesUnknownAuthorAmongConcurrent},
 		{"MessagesIDsCommitInOrderAcrossNodes", testMessagesIDsCommitInOrderAcrossNodes},
 		{"Ping", testPing},
 	} {

@@ -1,6 +1,7 @@
 // Command heraldnode is a Herald node of the mixed cluster test (test/cluster): a socketio.Server
 // on the Redis adapter, remote-controlled over the same line protocol as its Node.js twin,
-// node-node.mjs (read the commands there). It is built and run by the tests only.
+// node-node.mjs (read the commands there), and one more: stats, the redisadapter.Stats. It is
+// built and run by the tests only.
 //
 // Usage: heraldnode <redis url> <node name>
 package main
@@ -11,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -35,9 +37,10 @@ func main() {
 // node is one Herald node and what it observed. Its output is written by one goroutine at a time
 // (mu).
 type node struct {
-	name string
-	io   *socketio.Server
-	out  *json.Encoder
+	name    string
+	io      *socketio.Server
+	cluster *redisadapter.Cluster
+	out     *json.Encoder
 
 	mu           sync.Mutex
 	serverEvents []serverEvent
@@ -63,6 +66,7 @@ type command struct {
 	Remove    []string `json:"remove"`
 	Close     bool     `json:"close"`
 	Local     bool     `json:"local"`
+	Volatile  bool     `json:"volatile"`
 	TimeoutMs int      `json:"timeoutMs"`
 }
 
@@ -84,7 +88,10 @@ type fetched struct {
 
 func run(redisURL, name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Everything the adapter drops is logged at debug level: the test shows stderr on failure.
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cluster, err := redisadapter.New(ctx, redisadapter.Config{
+		Logger:                           log,
 		URL:                              redisURL,
 		RequestsTimeout:                  requestsTimeout(),
 		PublishOnSpecificResponseChannel: os.Getenv("SPECIFIC_RESPONSE_CHANNEL") == "1",
@@ -94,7 +101,7 @@ func run(redisURL, name string) error {
 		return err
 	}
 	defer cluster.Close()
-	n := &node{name: name, out: json.NewEncoder(os.Stdout)}
+	n := &node{name: name, out: json.NewEncoder(os.Stdout), cluster: cluster}
 	n.io = socketio.NewServer(socketio.Config{AdapterFactory: cluster.AdapterFactory})
 	n.io.OnConnection(n.onConnection)
 	n.io.Of("/admin").OnConnection(n.onConnection)
@@ -178,6 +185,9 @@ func (n *node) selector(cmd command) *socketio.BroadcastOperator {
 	if cmd.Local {
 		op = op.Local()
 	}
+	if cmd.Volatile {
+		op = op.Volatile()
+	}
 	return op
 }
 
@@ -235,6 +245,8 @@ func (n *node) do(cmd command) (any, error) {
 		return replies, err
 	case "serverCount":
 		return n.io.ServerCount(context.Background())
+	case "stats":
+		return n.cluster.Stats(), nil
 	case "serverEvents":
 		n.mu.Lock()
 		defer n.mu.Unlock()

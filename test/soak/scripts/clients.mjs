@@ -60,6 +60,20 @@ function open(cookie, transports, reconnection) {
   return io(url, opts);
 }
 
+// describe names an error of the client's transports with what is known of its cause (the
+// HTTP status of a failed poll, the system error under a failed request).
+function describe(err) {
+  const parts = [err.message];
+  const d = err.description;
+  if (d !== undefined) {
+    parts.push(d && d.message ? d.message : String(d));
+  }
+  if (err.context && err.context.status !== undefined) {
+    parts.push(`status ${err.context.status}`);
+  }
+  return parts.join(": ");
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function churn(job) {
@@ -118,6 +132,12 @@ function hold(job, onLine) {
   const received = []; // per socket: a Set of message ids
   let connected = 0;
   let connects = 0;
+  let connectErrors = 0;
+  let lastError = "";
+  const disconnects = {}; // by reason
+  const connectedAt = [];
+  const pingTimeouts = []; // transport@seconds since connect, of each ping timeout
+  let pings = 0;
   let announced = false;
   job.cookies.forEach((cookie, k) => {
     const socket = open(cookie, job.transports, job.reconnect !== false);
@@ -125,18 +145,40 @@ function hold(job, onLine) {
     socket.on("connect", () => {
       connects++;
       connected++;
+      connectedAt[k] = Date.now();
+      socket.io.engine.on("ping", () => {
+        pings++;
+      });
       if (connected === sockets.length && !announced) {
         announced = true;
         out({ ev: "connected", n: connected, connects });
       }
     });
-    socket.on("disconnect", () => {
+    socket.on("disconnect", (reason, details) => {
       connected--;
       announced = false;
+      disconnects[reason] = (disconnects[reason] || 0) + 1;
+      if (reason === "ping timeout") {
+        const t = socket.io.engine ? socket.io.engine.transport.name : "?";
+        pingTimeouts.push(`${t}@${Math.round((Date.now() - connectedAt[k]) / 1000)}s`);
+      }
+      if (details) {
+        lastError = `on disconnect: ${describe(details)}`;
+      }
+    });
+    socket.on("connect_error", (err) => {
+      connectErrors++;
+      lastError = describe(err);
     });
     socket.on("chat message", (m) => received[k].add(m.id));
     sockets.push(socket);
   });
+  // While not every socket is connected, say how far it got, for the test's error message.
+  setInterval(() => {
+    if (connected < sockets.length) {
+      out({ ev: "progress", connected, connects, connectErrors, lastError, disconnects, pings, pingTimeouts: pingTimeouts.slice(-20) });
+    }
+  }, 10000).unref();
 
   async function send(cmd) {
     const acked = [];
