@@ -34,6 +34,7 @@ func TestFrozenServerFetchSockets(t *testing.T) {
 	if err := helper.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	waitStopped(t, helper.Pid)
 	defer func() { _ = helper.Signal(syscall.SIGCONT) }()
 	for i := range 2 {
 		sockets, err = a.io.FetchSockets(ctx)
