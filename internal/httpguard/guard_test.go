@@ -163,10 +163,12 @@ func TestPendingBoundClosesBodyTricklersFirst(t *testing.T) {
 	for i := range 3 * bound {
 		c := dial(t, addr)
 		fmt.Fprint(c, "POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nx")
-		want := min(i+1, bound-1)
-		for deadline := time.Now().Add(waitLimit); g.pendingBodies() != want || g.Pending() != want+1; time.Sleep(time.Millisecond) {
+		// Past the bound the state after this one is the state before it, so the number closed
+		// tells that this one was taken in.
+		want, closed := min(i+1, bound-1), max(0, i+1-(bound-1))
+		for deadline := time.Now().Add(waitLimit); g.pendingBodies() != want || g.Pending() != want+1 || g.Evicted() != closed; time.Sleep(time.Millisecond) {
 			if time.Now().After(deadline) {
-				t.Fatalf("body trickler %d: %d pending, %d in their body; want %d and %d", i, g.Pending(), g.pendingBodies(), want+1, want)
+				t.Fatalf("body trickler %d: %d pending, %d in their body, %d closed; want %d, %d and %d", i, g.Pending(), g.pendingBodies(), g.Evicted(), want+1, want, closed)
 			}
 		}
 	}
