@@ -23,6 +23,9 @@ func (g *Guard) handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		if c != nil {
+			g.add(c, g.bodies)
+		}
 		rc := http.NewResponseController(w)
 		_ = rc.SetReadDeadline(time.Now().Add(g.cfg.BodyTimeout))
 		b := &deadlineBody{ReadCloser: r.Body, rc: rc, done: done}

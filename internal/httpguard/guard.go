@@ -26,11 +26,12 @@ type Config struct {
 	// sends its body slower is cut off (the handler's read fails). DefaultBodyTimeout when zero.
 	BodyTimeout time.Duration
 	// MaxPending bounds the connections that are mid-request: accepted or reading a request's
-	// headers, or whose handler has not read the whole body yet. Past it, the one that has been
-	// pending longest is closed: real clients send their request at once, so what is closed is
-	// the slowest trickler, and a new connection always gets in. Connections serving a
-	// response, idle between requests or taken over (WebSocket) do not count.
-	// DefaultMaxPending when zero.
+	// headers, or whose handler has not read the whole body yet. Past it, one is closed: the
+	// one that has been sending its body longest if any is (its headers showed what it is: a
+	// client trickling a body), else the one that has been sending its headers longest. Real
+	// clients send their request at once, so what is closed is the slowest trickler, and a new
+	// connection always gets in. Connections serving a response, idle between requests or taken
+	// over (WebSocket) do not count. DefaultMaxPending when zero.
 	MaxPending int
 }
 
@@ -39,16 +40,19 @@ type Config struct {
 type Guard struct {
 	cfg Config
 
-	mu      sync.Mutex
-	conns   map[net.Conn]*conn // every open connection: ConnState sees only the net.Conn
-	pending *list.List         // of *conn, oldest at the front
-	evicted int                // connections closed at the bound, for tests and logs
+	mu    sync.Mutex
+	conns map[net.Conn]*conn // every open connection: ConnState sees only the net.Conn
+	// The pending connections, oldest at the front of each list: those still sending their
+	// headers, and those whose handler is reading their body.
+	headers, bodies *list.List
+	evicted         int // connections closed at the bound, for tests and logs
 }
 
 // conn is one connection as the guard sees it.
 type conn struct {
-	nc net.Conn
-	el *list.Element // in pending, or nil; guarded by the Guard's mu
+	nc   net.Conn
+	el   *list.Element // in headers or bodies, or nil; guarded by the Guard's mu
+	list *list.List    // the list el is in; guarded by the Guard's mu
 }
 
 type connKey struct{}
@@ -61,7 +65,7 @@ func New(cfg Config) *Guard {
 	if cfg.MaxPending <= 0 {
 		cfg.MaxPending = DefaultMaxPending
 	}
-	return &Guard{cfg: cfg, conns: make(map[net.Conn]*conn), pending: list.New()}
+	return &Guard{cfg: cfg, conns: make(map[net.Conn]*conn), headers: list.New(), bodies: list.New()}
 }
 
 // Install sets srv's ConnContext and ConnState hooks (chaining any already set) and wraps its
@@ -106,25 +110,32 @@ func (g *Guard) connState(nc net.Conn, state http.ConnState) {
 	case http.StateNew, http.StateActive:
 		// Accepted, or another request on a kept-alive connection: mid-request until its
 		// handler has the request in hand.
-		g.add(c)
+		g.add(c, g.headers)
 	case http.StateIdle, http.StateHijacked, http.StateClosed:
 		g.remove(c)
 	}
 }
 
-// add counts c as pending (if it is not already), closing the oldest pending connection when
-// that makes one too many.
-func (g *Guard) add(c *conn) {
+// add counts c as pending in phase (g.headers or g.bodies), moving it there if it was pending
+// in the other, and closes a pending connection when that makes one too many.
+func (g *Guard) add(c *conn, phase *list.List) {
 	g.mu.Lock()
-	if c.el != nil {
+	if c.list == phase {
 		g.mu.Unlock()
 		return
 	}
-	c.el = g.pending.PushBack(c)
+	if c.el != nil {
+		c.list.Remove(c.el)
+	}
+	c.el, c.list = phase.PushBack(c), phase
 	var victim *conn
-	if g.pending.Len() > g.cfg.MaxPending {
-		victim = g.pending.Remove(g.pending.Front()).(*conn)
-		victim.el = nil
+	if g.headers.Len()+g.bodies.Len() > g.cfg.MaxPending {
+		from := g.bodies
+		if from.Len() == 0 {
+			from = g.headers
+		}
+		victim = from.Remove(from.Front()).(*conn)
+		victim.el, victim.list = nil, nil
 		g.evicted++
 	}
 	g.mu.Unlock()
@@ -137,8 +148,8 @@ func (g *Guard) add(c *conn) {
 func (g *Guard) remove(c *conn) {
 	g.mu.Lock()
 	if c.el != nil {
-		g.pending.Remove(c.el)
-		c.el = nil
+		c.list.Remove(c.el)
+		c.el, c.list = nil, nil
 	}
 	g.mu.Unlock()
 }
@@ -147,7 +158,14 @@ func (g *Guard) remove(c *conn) {
 func (g *Guard) Pending() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.pending.Len()
+	return g.headers.Len() + g.bodies.Len()
+}
+
+// pendingBodies returns how many pending connections are in their body, for tests.
+func (g *Guard) pendingBodies() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.bodies.Len()
 }
 
 // Evicted returns how many pending connections were closed at the bound.

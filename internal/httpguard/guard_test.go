@@ -145,3 +145,44 @@ func TestPendingBound(t *testing.T) {
 		t.Errorf("%d pending after the health check", n)
 	}
 }
+
+// TestPendingBoundClosesBodyTricklersFirst: past the bound, a connection trickling a body (its
+// headers said what it is) is closed before one that is still sending its headers, however
+// young the body trickler: a new connection that has not been read yet keeps its place.
+func TestPendingBoundClosesBodyTricklersFirst(t *testing.T) {
+	const bound = 4
+	g, addr := serve(t, Config{MaxPending: bound, BodyTimeout: time.Hour})
+	slowHeaders := dial(t, addr)
+	fmt.Fprint(slowHeaders, "GET /healthz HTTP/1.1\r\nHo")
+	for deadline := time.Now().Add(waitLimit); g.Pending() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d pending, want the header trickler", g.Pending())
+		}
+	}
+	// One at a time, each in its body before the next arrives: the order the test is about.
+	for i := range 3 * bound {
+		c := dial(t, addr)
+		fmt.Fprint(c, "POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nx")
+		// Past the bound the state after this one is the state before it, so the number closed
+		// tells that this one was taken in.
+		want, closed := min(i+1, bound-1), max(0, i+1-(bound-1))
+		for deadline := time.Now().Add(waitLimit); g.pendingBodies() != want || g.Pending() != want+1 || g.Evicted() != closed; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("body trickler %d: %d pending, %d in their body, %d closed; want %d, %d and %d", i, g.Pending(), g.pendingBodies(), g.Evicted(), want+1, want, closed)
+			}
+		}
+	}
+	for deadline := time.Now().Add(waitLimit); g.Evicted() < 2*bound+1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d closed at the bound, want %d", g.Evicted(), 2*bound+1)
+		}
+	}
+	// The oldest connection, still in its headers, was not the one closed: it finishes its
+	// request and is answered.
+	_ = slowHeaders.SetDeadline(time.Now().Add(waitLimit))
+	fmt.Fprint(slowHeaders, "st: x\r\nConnection: close\r\n\r\n")
+	line, err := bufio.NewReader(slowHeaders).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "HTTP/1.1 200 OK" {
+		t.Fatalf("the header trickler got %q, %v", line, err)
+	}
+}

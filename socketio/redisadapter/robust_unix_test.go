@@ -37,6 +37,7 @@ func TestFrozenServerFetchSockets(t *testing.T) {
 	if err := helper.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	waitStopped(t, helper.Pid)
 	defer func() { _ = helper.Signal(syscall.SIGCONT) }()
 	waitStopped(t, helper.Pid)
 	for i := range 2 {

@@ -31,7 +31,7 @@ func startNode(t *testing.T, kind, name, redisURL string, env ...string) *cluste
 	default:
 		t.Fatalf("no node kind %q", kind)
 	}
-	evs := p.until("ready", func(evs []line) bool { return len(evs) > 0 && evs[0].Ev == "ready" })
+	evs := p.untilWithin("ready", startTimeout, func(evs []line) bool { return len(evs) > 0 && evs[0].Ev == "ready" })
 	port := evs[0].Port
 	return &clusterNode{proc: p, kind: kind, port: port, url: "http://127.0.0.1:" + strconv.Itoa(port)}
 }
@@ -69,7 +69,7 @@ func startMixed(t *testing.T) *mixed {
 		m.nodes = append(m.nodes, startNode(t, n.kind, n.name, m.redis.URL(), "SPECIFIC_RESPONSE_CHANNEL="+n.specific))
 	}
 	m.clients = startProc(t, "clients", nil, nodeBinary(t), "clients.mjs")
-	m.clients.until("clients ready", func(evs []line) bool { return len(evs) > 0 && evs[0].Ev == "ready" })
+	m.clients.untilWithin("clients ready", startTimeout, func(evs []line) bool { return len(evs) > 0 && evs[0].Ev == "ready" })
 	for _, n := range m.nodes {
 		for _, room := range []string{"red", "blue"} {
 			m.connect(n.name+"-"+room, n, room)
@@ -268,7 +268,7 @@ func (m *mixed) emitter(cmd map[string]any) {
 	m.t.Helper()
 	if m.emitterProc == nil {
 		m.emitterProc = startProc(m.top, "emitter", nil, nodeBinary(m.t), "emitter.mjs", m.redis.URL())
-		m.emitterProc.until("emitter ready", func(evs []line) bool { return len(evs) > 0 && evs[0].Ev == "ready" })
+		m.emitterProc.untilWithin("emitter ready", startTimeout, func(evs []line) bool { return len(evs) > 0 && evs[0].Ev == "ready" })
 	}
 	m.emitterProc.setT(m.t)
 	op, _ := cmd["op"].(string)

@@ -33,6 +33,10 @@ const (
 	callTimeout = 10 * time.Second
 	// waitTimeout bounds every wait for one condition.
 	waitTimeout = 10 * time.Second
+	// startTimeout bounds the wait for a process to be ready: Node.js only importing socket.io,
+	// the Redis adapter and the redis client took 12 s on a loaded 2-core machine, and the
+	// mixed cluster failed every run with 10 s.
+	startTimeout = 60 * time.Second
 	// procTimeout bounds the life of every process a test starts.
 	procTimeout = 2 * time.Minute
 	// requestsTimeoutMs is every node's bound on a request to the other nodes.
@@ -290,7 +294,13 @@ func (p *proc) must(dst any, op string, fields map[string]any) {
 // until waits until cond holds for the events so far and returns them.
 func (p *proc) until(desc string, cond func([]line) bool) []line {
 	p.test().Helper()
-	deadline := time.NewTimer(waitTimeout)
+	return p.untilWithin(desc, waitTimeout, cond)
+}
+
+// untilWithin is until with its own bound, for waits longer than one condition's (a start).
+func (p *proc) untilWithin(desc string, limit time.Duration, cond func([]line) bool) []line {
+	p.test().Helper()
+	deadline := time.NewTimer(limit)
 	defer deadline.Stop()
 	for {
 		p.mu.Lock()
@@ -309,7 +319,7 @@ func (p *proc) until(desc string, cond func([]line) bool) []line {
 		case <-p.exited:
 			p.test().Fatalf("%s exited while waiting for %s; stderr:\n%s", p.name, desc, p.stderr.String())
 		case <-deadline.C:
-			p.test().Fatalf("%s: no %s within %v; last events:\n%s", p.name, desc, waitTimeout, dump(evs, 30))
+			p.test().Fatalf("%s: no %s within %v; last events:\n%s", p.name, desc, limit, dump(evs, 30))
 		}
 	}
 }

@@ -37,14 +37,14 @@ func TestShardedCluster(t *testing.T) {
 func testShardedCluster(t *testing.T, mode string) {
 	redis := redistest.Start(t)
 	p := startProc(t, "snode", []string{"SUBSCRIPTION_MODE=" + mode}, nodeBinary(t), "sharded-node.mjs", redis.URL(), "snode")
-	evs := p.until("ready", func(evs []line) bool { return len(evs) > 0 && evs[0].Ev == "ready" })
+	evs := p.untilWithin("ready", startTimeout, func(evs []line) bool { return len(evs) > 0 && evs[0].Ev == "ready" })
 	nodeNode := &clusterNode{proc: p, kind: "node", port: evs[0].Port, url: "http://127.0.0.1:" + strconv.Itoa(evs[0].Port)}
 	io := startShardedHerald(t, redis.URL(), mode)
 	heraldNode := &clusterNode{kind: "herald", url: io.url}
 
 	m := &mixed{t: t, top: t, redis: redis, by: map[string]*client{}}
 	m.clients = startProc(t, "clients", nil, nodeBinary(t), "clients.mjs")
-	m.clients.until("clients ready", func(evs []line) bool { return len(evs) > 0 && evs[0].Ev == "ready" })
+	m.clients.untilWithin("clients ready", startTimeout, func(evs []line) bool { return len(evs) > 0 && evs[0].Ev == "ready" })
 	m.connect("n-red", nodeNode, "red")
 	m.connect("h-red", heraldNode, "red")
 	m.connect("h-blue", heraldNode, "blue")
