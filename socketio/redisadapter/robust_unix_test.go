@@ -64,4 +64,3 @@ func TestFrozenServerFetchSockets(t *testing.T) {
 		return err == nil
 	})
 }
-
