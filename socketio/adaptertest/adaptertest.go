@@ -33,6 +33,11 @@ type Backend struct {
 	// unique to the test, so that clusters of different tests never see each other). The suite
 	// sets the logger when the Config leaves it nil.
 	Config func(t *testing.T, cluster string) socketio.Config
+	// Settle, when not nil, waits until the servers made so far act on the room memberships
+	// they have: an adapter that subscribes to a room's channel after the join, off the
+	// caller's goroutine, may miss a broadcast another server sends before. The suite calls it
+	// after clients join rooms and before it expects their broadcasts.
+	Settle func(t *testing.T)
 }
 
 // Run runs the whole contract.
@@ -63,6 +68,7 @@ func Run(t *testing.T, b Backend) {
 type cluster struct {
 	t       *testing.T
 	servers []*server
+	settle  func(t *testing.T) // Backend.Settle
 }
 
 type server struct {
@@ -95,7 +101,7 @@ func newCluster(t *testing.T, b Backend) *cluster {
 	t.Helper()
 	n := min(3, b.MaxServers)
 	name := fmt.Sprintf("adaptertest-%s-%d", t.Name(), time.Now().UnixNano())
-	c := &cluster{t: t}
+	c := &cluster{t: t, settle: b.Settle}
 	for i := range n {
 		cfg := b.Config(t, name)
 		if cfg.Engine.Logger == nil {
@@ -167,6 +173,9 @@ func (c *cluster) connect(i int, nsp, name string, rooms ...string) *client {
 		s := c.servers[i].io.Of(nsp).Socket(sc.ID)
 		return s != nil && s.Data() != nil && containsAll(s.Rooms(), rooms)
 	})
+	if c.settle != nil {
+		c.settle(c.t)
+	}
 	return cl
 }
 

@@ -287,6 +287,9 @@ func (c *cluster) waitRooms(clients []*client, want func(*client) []string) {
 			return true
 		})
 	}
+	if c.settle != nil {
+		c.settle(c.t)
+	}
 }
 
 // testDisconnectSockets: DisconnectSockets ends the selected sockets of every server.

@@ -3,6 +3,7 @@ package redisadapter_test
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,11 +44,30 @@ func TestContractSharded(t *testing.T) {
 	redis := redistest.Start(t)
 	for _, mode := range []string{redisadapter.SubscriptionStatic, redisadapter.SubscriptionDynamic, redisadapter.SubscriptionDynamicPrivate} {
 		t.Run(mode, func(t *testing.T) {
+			var (
+				mu       sync.Mutex
+				clusters []*redisadapter.Cluster
+			)
 			adaptertest.Run(t, adaptertest.Backend{
 				MaxServers: 3,
 				Config: func(t *testing.T, cluster string) socketio.Config {
 					c := newCluster(t, redis.URL(), cluster, true, mode)
+					mu.Lock()
+					clusters = append(clusters, c)
+					mu.Unlock()
 					return socketio.Config{AdapterFactory: c.AdapterFactory}
+				},
+				// The dynamic modes subscribe to a room's channel just after the join.
+				Settle: func(t *testing.T) {
+					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+					defer cancel()
+					mu.Lock()
+					defer mu.Unlock()
+					for _, c := range clusters {
+						if err := c.Settle(ctx); err != nil {
+							t.Fatal(err)
+						}
+					}
 				},
 			})
 		})

@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -113,6 +114,9 @@ type Cluster struct {
 	stop   context.CancelFunc
 	closed atomic.Bool
 	done   sync.WaitGroup
+
+	shardedMu sync.Mutex
+	sharded   []*shardedAdapter // for Settle
 }
 
 // New connects to Redis. It fails if the URL is invalid or Redis does not answer before ctx ends.
@@ -153,9 +157,34 @@ func New(ctx context.Context, cfg Config) (*Cluster, error) {
 // AdapterFactory makes the adapter of each namespace: use it as socketio.Config.AdapterFactory.
 func (c *Cluster) AdapterFactory(nsp *socketio.Namespace) socketio.Adapter {
 	if c.cfg.Sharded {
-		return newShardedAdapter(c, nsp)
+		a := newShardedAdapter(c, nsp)
+		c.shardedMu.Lock()
+		c.sharded = append(c.sharded, a)
+		c.shardedMu.Unlock()
+		return a
 	}
 	return newAdapter(c, nsp)
+}
+
+// Settle waits until the room channels that this server's room memberships so far call for are
+// subscribed, so that a broadcast to those rooms that another server publishes from then on
+// reaches this server. Only the dynamic sharded modes need it: they subscribe on a goroutine of
+// their own, so that a join never waits for Redis, and a broadcast to a room published in the
+// moment between a join and its subscription misses this server (as with the Node.js sharded
+// adapter). In the other modes it returns at once.
+func (c *Cluster) Settle(ctx context.Context) error {
+	c.shardedMu.Lock()
+	adapters := slices.Clone(c.sharded)
+	c.shardedMu.Unlock()
+	for _, a := range adapters {
+		if a.rooms == nil {
+			continue
+		}
+		if err := a.rooms.settle(ctx); err != nil {
+			return fmt.Errorf("redisadapter: settling the room subscriptions: %w", err)
+		}
+	}
+	return nil
 }
 
 // Client returns the Redis client, for other cluster-wide state of the application (presence,

@@ -1,6 +1,7 @@
 package redisadapter
 
 import (
+	"context"
 	"sync"
 
 	"github.com/herald-chat/herald/socketio"
@@ -29,6 +30,10 @@ type roomChannels struct {
 
 	mu    sync.Mutex
 	dirty map[string]struct{}
+	// touched counts the calls of touch, applied the ones whose subscriptions are made; applying
+	// closes and replaces progress, for settle to wait on.
+	touched, applied uint64
+	progress         chan struct{}
 
 	subscribed map[string]bool // the goroutine's own
 	wake       chan struct{}
@@ -38,7 +43,7 @@ type roomChannels struct {
 
 func newRoomChannels(a *shardedAdapter, private bool) *roomChannels {
 	r := &roomChannels{a: a, private: private, dirty: map[string]struct{}{}, subscribed: map[string]bool{},
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+		progress: make(chan struct{}), wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
 	go r.run()
 	return r
 }
@@ -59,6 +64,7 @@ func (r *roomChannels) touch(rooms ...string) {
 			r.dirty[room] = struct{}{}
 		}
 	}
+	r.touched++
 	r.mu.Unlock()
 	select {
 	case r.wake <- struct{}{}:
@@ -77,6 +83,7 @@ func (r *roomChannels) run() {
 		r.mu.Lock()
 		dirty := r.dirty
 		r.dirty = map[string]struct{}{}
+		upTo := r.touched
 		r.mu.Unlock()
 		add := map[string]subscription{}
 		var remove []string
@@ -99,7 +106,33 @@ func (r *roomChannels) run() {
 		if len(remove) > 0 {
 			r.a.c.sub.remove(remove, nil)
 		}
+		r.mu.Lock()
+		r.applied = upTo
+		close(r.progress)
+		r.progress = make(chan struct{})
+		r.mu.Unlock()
 	}
+}
+
+// settle waits until the subscriptions called for by every touch so far are made, the
+// goroutine has stopped, or ctx ends.
+func (r *roomChannels) settle(ctx context.Context) error {
+	r.mu.Lock()
+	target := r.touched
+	for r.applied < target {
+		progress := r.progress
+		r.mu.Unlock()
+		select {
+		case <-progress:
+		case <-r.stopped:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		r.mu.Lock()
+	}
+	r.mu.Unlock()
+	return nil
 }
 
 // close stops the goroutine and returns the channels still subscribed.
