@@ -3,6 +3,8 @@ package engineio
 import (
 	"net/http"
 	"slices"
+
+	"github.com/herald-chat/herald/internal/weborigin"
 )
 
 // originAllowed applies the origin policy to requests that carry an Origin header: browsers send
@@ -20,7 +22,7 @@ func (srv *Server) originAllowed(r *http.Request) bool {
 	if slices.Contains(srv.cfg.AllowedOrigins, "*") {
 		return true
 	}
-	o, ok := normalOrigin(origin)
+	o, ok := weborigin.Normal(origin)
 	if !ok {
 		return false
 	}
@@ -28,11 +30,11 @@ func (srv *Server) originAllowed(r *http.Request) bool {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	if o == scheme+"://"+normalHost(r.Host, scheme) {
+	if o == scheme+"://"+weborigin.Host(r.Host, scheme) {
 		return true // same origin: the server's own pages
 	}
 	return slices.ContainsFunc(srv.cfg.AllowedOrigins, func(allowed string) bool {
-		a, ok := normalOrigin(allowed)
+		a, ok := weborigin.Normal(allowed)
 		return ok && a == o
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/herald-chat/herald/internal/store"
+	"github.com/herald-chat/herald/internal/weborigin"
 )
 
 // Defaults used when the corresponding Config field is zero.
@@ -190,7 +191,7 @@ func New(cfg Config) (*Auth, error) {
 	}
 	var publicOrigin string
 	if cfg.PublicURL != "" {
-		o, ok := normalOrigin(cfg.PublicURL)
+		o, ok := weborigin.Normal(cfg.PublicURL)
 		if !ok {
 			return nil, fmt.Errorf("auth: PublicURL %q is not an http or https URL", cfg.PublicURL)
 		}

@@ -3,8 +3,9 @@ package auth
 import (
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
+
+	"github.com/herald-chat/herald/internal/weborigin"
 )
 
 // CheckOrigin refuses a state-changing request that a browser says came
@@ -43,7 +44,7 @@ func (a *Auth) OriginAllowed(r *http.Request) bool {
 }
 
 func (a *Auth) originAllowed(origin string, r *http.Request) bool {
-	o, ok := normalOrigin(origin)
+	o, ok := weborigin.Normal(origin)
 	if !ok {
 		return false // includes the opaque origin "null"
 	}
@@ -51,7 +52,7 @@ func (a *Auth) originAllowed(origin string, r *http.Request) bool {
 		return true
 	}
 	for _, allowed := range a.cfg.AllowedOrigins {
-		if n, ok := normalOrigin(allowed); ok && n == o {
+		if n, ok := weborigin.Normal(allowed); ok && n == o {
 			return true
 		}
 	}
@@ -67,39 +68,7 @@ func (a *Auth) selfOrigin(r *http.Request) string {
 	if r.TLS != nil || (a.cfg.TrustProxyHeaders && r.Header.Get("X-Forwarded-Proto") == "https") {
 		scheme = "https"
 	}
-	return scheme + "://" + normalHost(r.Host, scheme)
-}
-
-// normalOrigin returns the origin s names ("https://chat.example:8443"): scheme, host and port,
-// lower-cased, the scheme's default port left out. It reports false for anything but an http or
-// https origin. A full URL (a Referer) gives its origin.
-func normalOrigin(s string) (string, bool) {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return "", false
-	}
-	scheme := strings.ToLower(u.Scheme)
-	if scheme != "http" && scheme != "https" {
-		return "", false
-	}
-	return scheme + "://" + normalHost(u.Host, scheme), true
-}
-
-// normalHost lower-cases host ("name" or "name:port") and drops the port when it is scheme's
-// default.
-func normalHost(host, scheme string) string {
-	host = strings.ToLower(host)
-	h, port, err := net.SplitHostPort(host)
-	if err != nil {
-		return host
-	}
-	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
-		if strings.Contains(h, ":") {
-			return "[" + h + "]"
-		}
-		return h
-	}
-	return host
+	return scheme + "://" + weborigin.Host(r.Host, scheme)
 }
 
 // ClientIP returns the address of the client that sent r, for rate

@@ -1,0 +1,40 @@
+// Package weborigin compares web origins as browsers define them: scheme, host and port. The engine's
+// handshake check and the forms' CSRF check share it, so that both refuse the same requests.
+package weborigin
+
+import (
+	"net"
+	"net/url"
+	"strings"
+)
+
+// Normal returns the origin s names ("https://chat.example:8443"): scheme, host and port,
+// lower-cased, the scheme's default port left out. It reports false for anything that is not an
+// http or https origin (the opaque "null" included). A full URL (a Referer) gives its origin.
+func Normal(s string) (string, bool) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return "", false
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "http" && scheme != "https" {
+		return "", false
+	}
+	return scheme + "://" + Host(u.Host, scheme), true
+}
+
+// Host lower-cases host ("name" or "name:port") and drops the port when it is scheme's default.
+func Host(host, scheme string) string {
+	host = strings.ToLower(host)
+	h, port, err := net.SplitHostPort(host)
+	if err != nil {
+		return host
+	}
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		if strings.Contains(h, ":") {
+			return "[" + h + "]" // an IPv6 literal keeps its brackets
+		}
+		return h
+	}
+	return host
+}
