@@ -467,9 +467,7 @@ func TestWebSocketPingWhileClientSlow(t *testing.T) {
 	raw, sid := e.openRaw(t)
 	_ = raw.conn.(*net.TCPConn).SetReadBuffer(64 << 10)
 	s := e.srv.session(sid)
-	s.mu.Lock()
-	setWriteBuffer(t, s.ws.nc, 64<<10)
-	s.mu.Unlock()
+	withSessionLock(s, func() { setWriteBuffer(t, s.ws.nc, 64<<10) })
 	big := strings.Repeat("x", 2<<20)
 	if err := s.Send(TextMessage([]byte(big))); err != nil {
 		t.Fatal(err)

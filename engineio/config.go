@@ -27,9 +27,11 @@ type Config struct {
 	// others, and never makes the server buffer without bound. Default 4096.
 	MaxQueuedFrames int
 	// AllowedOrigins lists the origins ("https://chat.example.com") whose pages may open
-	// sessions besides the server's own (an Origin whose host equals the request's Host, always
-	// allowed). "*" allows every origin. Requests without an Origin header (non-browser
-	// clients) are always allowed through this check.
+	// sessions besides the server's own (an Origin whose scheme, host and port are the
+	// request's: its Host, https when it came over TLS, always allowed). Behind a
+	// TLS-terminating proxy the requests arrive over plain HTTP, so list the public https
+	// origin here (or decide with CheckOrigin). "*" allows every origin. Requests without an
+	// Origin header (non-browser clients) are always allowed through this check.
 	AllowedOrigins []string
 	// CheckOrigin, when set, replaces the AllowedOrigins check for requests that carry an Origin.
 	CheckOrigin func(r *http.Request) bool

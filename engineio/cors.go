@@ -2,14 +2,13 @@ package engineio
 
 import (
 	"net/http"
-	"net/url"
 	"slices"
-	"strings"
 )
 
 // originAllowed applies the origin policy to requests that carry an Origin header: browsers send
 // it on cross-site requests and WebSocket handshakes, so this is what stops a foreign page from
-// riding a user's cookies into a session (cross-site WebSocket hijacking).
+// riding a user's cookies into a session (cross-site WebSocket hijacking). Origins are compared
+// whole, scheme, host and port: a page on https://host is not the http://host server's own.
 func (srv *Server) originAllowed(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
@@ -18,11 +17,23 @@ func (srv *Server) originAllowed(r *http.Request) bool {
 	if srv.cfg.CheckOrigin != nil {
 		return srv.cfg.CheckOrigin(r)
 	}
-	if u, err := url.Parse(origin); err == nil && strings.EqualFold(u.Host, r.Host) {
+	if slices.Contains(srv.cfg.AllowedOrigins, "*") {
+		return true
+	}
+	o, ok := normalOrigin(origin)
+	if !ok {
+		return false
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if o == scheme+"://"+normalHost(r.Host, scheme) {
 		return true // same origin: the server's own pages
 	}
-	return slices.ContainsFunc(srv.cfg.AllowedOrigins, func(o string) bool {
-		return o == "*" || strings.EqualFold(strings.TrimSuffix(o, "/"), origin)
+	return slices.ContainsFunc(srv.cfg.AllowedOrigins, func(allowed string) bool {
+		a, ok := normalOrigin(allowed)
+		return ok && a == o
 	})
 }
 

@@ -86,6 +86,9 @@ func TestOriginDefault(t *testing.T) {
 	expectForbidden(t, e, "http://evil.example")
 	expectForbidden(t, e, "null")
 	expectForbidden(t, e, "http://127.0.0.1.evil.example")
+	// The server's host and port under another scheme is another origin.
+	expectForbidden(t, e, "https"+strings.TrimPrefix(e.ts.URL, "http"))
+	expectForbidden(t, e, "ws"+strings.TrimPrefix(e.ts.URL, "http"))
 	hs.check(t)
 }
 

@@ -61,6 +61,11 @@ func (s *Session) onPong() {
 	if s.awaitingPong && s.state == stateOpen {
 		s.awaitingPong = false
 		s.resetTimerLocked(s.srv.cfg.PingInterval)
+		if len(s.queue) == 0 && !s.writing {
+			// Nothing waits to be written: drop the queue's arrays, so that an idle session
+			// holds none between heartbeats. A busy one allocates them again, once a heartbeat.
+			s.queue, s.spare = nil, nil
+		}
 	}
 	s.mu.Unlock()
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -172,7 +173,7 @@ func newEnv(t testing.TB, cfg Config) *env {
 	ts.Listener = Listener(ts.Listener)
 	ts.Start()
 	e := &env{srv: srv, ts: ts, rec: rec, client: &http.Client{Transport: &http.Transport{}, Timeout: waitLimit}}
-	t.Cleanup(func() {
+	cleanupWithin(t, waitLimit, "closing the server", func() {
 		// Polling sessions without a GET would hold a graceful Close for their drain wait:
 		// a short deadline cuts them.
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -496,4 +497,35 @@ func setWriteBuffer(t testing.TB, nc net.Conn, bytes int) {
 	if err := c.SetWriteBuffer(bytes); err != nil {
 		t.Error(err)
 	}
+}
+
+// withSessionLock runs f holding s's lock and releases it however f ends: a failed assertion
+// (runtime.Goexit) or a panic inside f must not leave the lock held, or the test's cleanup would
+// wait for it forever.
+func withSessionLock(s *Session, f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
+}
+
+// cleanupWithin registers f as a cleanup that may take at most limit: past it the test fails
+// with the goroutines' stacks instead of hanging the whole run until go test's timeout (a
+// test that panicked or failed while holding a lock f needs would otherwise do that). f goes
+// on in the background; the test binary ends soon after anyway.
+func cleanupWithin(t testing.TB, limit time.Duration, what string, f func()) {
+	t.Helper()
+	t.Cleanup(func() {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			f()
+		}()
+		select {
+		case <-done:
+		case <-time.After(limit):
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Errorf("%s did not finish within %v (a lock left held?); goroutines:\n%s", what, limit, buf)
+		}
+	})
 }

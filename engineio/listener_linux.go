@@ -1,3 +1,5 @@
+//go:build !herald_portable
+
 package engineio
 
 import (
@@ -14,6 +16,12 @@ import (
 // [http.Server.Serve]: it makes every long-polling request and response, and any other HTTP
 // exchange, cheaper. Every other method is the *net.TCPConn's own, and connections of other
 // types pass through as they are.
+//
+// Serve TLS on top of it, not under it — srv.ServeTLS(engineio.Listener(ln), certFile, keyFile),
+// or srv.Serve(tls.NewListener(engineio.Listener(ln), cfg)) — and WebSockets over TLS cost what
+// plain ones do: an idle one waits in the server's poller with no goroutine, and broadcasts are
+// written without one (see tlsRecords). Under http.ListenAndServeTLS, whose listener is not
+// this one, each WebSocket over TLS reads on a goroutine of its own.
 func Listener(ln net.Listener) net.Listener { return rawListener{ln} }
 
 type rawListener struct{ net.Listener }
@@ -38,9 +46,31 @@ func (l rawListener) Accept() (net.Conn, error) {
 type rawTCPConn struct {
 	*net.TCPConn
 	rc syscall.RawConn
+
+	// sniffed is set after the first read, whose first byte tells whether crypto/tls runs on
+	// top: an HTTP request never starts with a TLS handshake record's type. tls is set then.
+	sniffed bool
+	tls     *tlsRecords
 }
 
 func (c *rawTCPConn) Read(p []byte) (int, error) {
+	if c.tls != nil {
+		return c.tls.read(c, p)
+	}
+	n, err := c.readBlocking(p)
+	if !c.sniffed && n > 0 {
+		c.sniffed = true
+		if p[0] == tlsRecordTypeShake {
+			c.tls = &tlsRecords{conn: c}
+			c.tls.buf = append(c.tls.buf, p[:n]...)
+			return c.tls.read(c, p)
+		}
+	}
+	return n, err
+}
+
+// readBlocking reads what the socket holds, parking until it holds something.
+func (c *rawTCPConn) readBlocking(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -70,6 +100,14 @@ func (c *rawTCPConn) Read(p []byte) (int, error) {
 }
 
 func (c *rawTCPConn) Write(p []byte) (int, error) {
+	if c.tls != nil {
+		return c.tls.write(c, p)
+	}
+	return c.writeBlocking(p)
+}
+
+// writeBlocking writes all of p, parking while the socket is full.
+func (c *rawTCPConn) writeBlocking(p []byte) (int, error) {
 	var n int
 	var werr error
 	err := c.rc.Write(func(fd uintptr) bool {

@@ -1,3 +1,5 @@
+//go:build !herald_portable
+
 package engineio
 
 import (

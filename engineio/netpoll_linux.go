@@ -1,3 +1,5 @@
+//go:build !herald_portable
+
 package engineio
 
 import (
@@ -212,6 +214,28 @@ func (c *wsConn) tryWritev(frames [][]byte) (int, error) {
 			continue
 		case unix.EAGAIN:
 			return 0, nil // what is left goes to the flush goroutine
+		default:
+			return 0, err
+		}
+	}
+}
+
+// tryWrite writes as much of p as the socket takes now, as tryWritev does for several buffers.
+func (c *wsConn) tryWrite(p []byte) (int, error) {
+	c.fdMu.Lock()
+	defer c.fdMu.Unlock()
+	if c.fdClosed {
+		return 0, net.ErrClosed
+	}
+	for {
+		n, err := rawWrite(c.fd, p)
+		switch err {
+		case nil:
+			return n, nil
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return 0, nil
 		default:
 			return 0, err
 		}

@@ -75,7 +75,7 @@ func (s *Session) servePollGet(w http.ResponseWriter, r *http.Request) {
 	var frames []Frame
 	switch {
 	case s.state == stateClosed:
-		frames = []Frame{s.getAnswer}
+		frames = []Frame{s.lastAnswer()}
 	case s.probed:
 		// An upgrade is completing: end this poll cleanly; the queue goes over the WebSocket.
 		frames = []Frame{frameNoop}
@@ -240,4 +240,13 @@ func writeNoop(w http.ResponseWriter) {
 	h.Set("Content-Length", "1")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(frameNoop.Data)
+}
+
+// lastAnswer is what a GET pending when the session ends receives: the close packet, or a noop
+// when the client itself closed.
+func (s *Session) lastAnswer() Frame {
+	if s.closedByClient {
+		return frameNoop
+	}
+	return frameClose
 }

@@ -560,9 +560,7 @@ func TestWebSocketPingFlood(t *testing.T) {
 	raw, sid := e.openRaw(t)
 	_ = raw.conn.(*net.TCPConn).SetReadBuffer(4096)
 	s := e.srv.session(sid)
-	s.mu.Lock()
-	setWriteBuffer(t, s.ws.nc, 4096)
-	s.mu.Unlock()
+	withSessionLock(s, func() { setWriteBuffer(t, s.ws.nc, 4096) })
 	ping := appendFrame(nil, wsFin|wsOpPing, bytes.Repeat([]byte("p"), 125))
 	for i := 0; i < 100_000 && !e.rec.isClosed(t, sid); i++ {
 		if err := raw.write(ping); err != nil {

@@ -1,7 +1,6 @@
 package engineio
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -45,7 +44,7 @@ const (
 type Session struct {
 	srv *Server
 	id  string
-	req *http.Request // the handshake request, detached from its connection
+	req requestRecord // the handshake request, packed
 
 	handler SessionHandler // set once, before the session is shared
 
@@ -66,11 +65,11 @@ type Session struct {
 	deadline     time.Time // when the timer's next action is due
 
 	// long-polling
-	getPending bool
-	postActive bool
-	wake       chan struct{} // capacity 1: tells the pending GET to look again
-	getAnswer  Frame         // what a GET pending at the end receives: close, or noop when the client closed
-	probed     bool          // an upgrade probe succeeded: pending GETs get a noop and nothing else
+	getPending     bool
+	postActive     bool
+	wake           chan struct{} // capacity 1: tells the pending GET to look again; nil over WebSocket
+	closedByClient bool          // a GET pending at the end receives a noop, not the close packet
+	probed         bool          // an upgrade probe succeeded: pending GETs get a noop and nothing else
 
 	// websocket
 	upgrading    bool
@@ -83,22 +82,27 @@ type Session struct {
 }
 
 func newSession(srv *Server, id string, r *http.Request, t transportKind) *Session {
-	return &Session{
+	s := &Session{
 		srv:       srv,
 		id:        id,
-		req:       detachRequest(r),
+		req:       recordRequest(r),
 		transport: t,
-		wake:      make(chan struct{}, 1),
-		getAnswer: frameClose,
 	}
+	if t == transportPolling {
+		// Only long-polling GETs wait on it; a session opened over WebSocket never polls, and
+		// wakeGet's send to a nil channel takes its default case.
+		s.wake = make(chan struct{}, 1)
+	}
+	return s
 }
 
 // ID returns the Engine.IO session id (the "sid" of the handshake).
 func (s *Session) ID() string { return s.id }
 
-// Request returns the HTTP request that opened the session: its headers, cookies, URL and remote
-// address. Its body is empty and its context is not tied to any connection.
-func (s *Session) Request() *http.Request { return s.req }
+// Request returns the HTTP request that opened the session: its headers, cookies, URL, remote
+// address and TLS state. Its body is empty and its context is not tied to any connection. Each
+// call returns a new copy, rebuilt from what the session keeps, which the caller may change.
+func (s *Session) Request() *http.Request { return s.req.request() }
 
 // Transport returns "polling" or "websocket": the transport in use now.
 func (s *Session) Transport() string {
@@ -288,7 +292,7 @@ func (s *Session) IsOpen() bool {
 // with the Node.js server; a GET racing the close finds a tombstone that answers the same way.
 func (s *Session) closeByClient() {
 	s.mu.Lock()
-	s.getAnswer = frameNoop
+	s.closedByClient = true
 	if s.transport == transportPolling && !s.getPending {
 		s.srv.tombstone(s.id)
 	}
@@ -318,13 +322,4 @@ func (s *Session) openPacket(upgradable bool) []byte {
 	b = strconv.AppendInt(b, int64(cfg.MaxPayload), 10)
 	b = append(b, '}')
 	return b
-}
-
-// detachRequest keeps what the layers above need of the handshake request (headers, cookies,
-// URL, remote address, TLS state) without holding its body or connection-bound context.
-func detachRequest(r *http.Request) *http.Request {
-	c := r.Clone(context.Background())
-	c.Body = http.NoBody
-	c.GetBody = nil
-	return c
 }

@@ -39,7 +39,7 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*wsC
 // attachWebSocket makes c the session's transport and starts reading from it. A session opened
 // directly over WebSocket first sends its open packet.
 func (s *Session) attachWebSocket(c *wsConn, fresh bool, early []byte) {
-	c.handle, c.gone, c.ping = s.onWSMessage, s.onWSGone, s.onWSPing
+	c.owner = s
 	s.mu.Lock()
 	if fresh {
 		// The open packet goes ahead of anything Open queued.
@@ -150,14 +150,11 @@ func (s *Session) flushWebSocket(c *wsConn) {
 		}
 		s.mu.Unlock()
 
-		bufs := make(net.Buffers, 0, len(batch)+1)
-		if pending != nil {
-			bufs = append(bufs, pending)
-		}
+		frames := make([][]byte, 0, len(batch))
 		for _, f := range batch {
-			bufs = append(bufs, f.wsFrame())
+			frames = append(frames, f.wsFrame())
 		}
-		if err := c.writeAll(bufs, s.srv.cfg.WriteTimeout); err != nil {
+		if err := c.writeAll(pending, frames, s.srv.cfg.WriteTimeout); err != nil {
 			s.fail(ReasonTransportError)
 			return
 		}
@@ -187,7 +184,7 @@ func (s *Session) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		s.abortUpgrade(nil)
 		return
 	}
-	c.handle, c.gone, c.ping = s.onWSMessage, s.onWSGone, s.onWSPing
+	c.owner = s
 	s.mu.Lock()
 	s.probing = c
 	s.upgradeTimer = time.AfterFunc(s.srv.cfg.UpgradeTimeout, func() {

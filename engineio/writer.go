@@ -84,7 +84,7 @@ func (s *Session) writeReady() {
 	for _, f := range batch {
 		frames = append(frames, f.wsFrame())
 	}
-	n, err := c.tryWritev(frames)
+	rest, err := c.writeNow(frames)
 
 	s.mu.Lock()
 	if err != nil {
@@ -93,7 +93,7 @@ func (s *Session) writeReady() {
 		s.fail(ReasonTransportError)
 		return
 	}
-	if rest := unwritten(frames, n); rest != nil {
+	if rest != nil {
 		s.wsPending = rest
 		go s.flushWebSocket(c) // s.writing stays set: the flush goroutine owns the write side now
 		s.mu.Unlock()

@@ -23,13 +23,10 @@ type wsConn struct {
 	fd int // the descriptor, or -1 when nc offers none: then reads and writes block, as usual
 
 	maxPayload int
-	// handle receives each complete message (text or binary) and reports whether to go on.
-	handle func(c *wsConn, op byte, payload []byte) bool
-	// gone is called once when the connection fails or the peer closes it.
-	gone func(c *wsConn, err error)
-	// ping, when set, answers a ping (payload is only valid during the call); nil: the pong is
-	// written at once.
-	ping func(c *wsConn, payload []byte)
+	// owner receives the connection's messages, pings and end (a *Session); set before
+	// start. An interface rather than three method values: those were three allocations
+	// per connection.
+	owner wsOwner
 
 	// Read state, owned by whichever goroutine is reading (one at a time).
 	partial []byte // bytes of an incomplete frame, kept between reads; nil when none
@@ -39,10 +36,26 @@ type wsConn struct {
 	closeOnce sync.Once
 	poller    *poller // set before the connection is shared; nil without one
 
+	// tlsRaw is set when nc is a *tls.Conn over Listener's connection (see tlsRecords, Linux
+	// only): then fd is the descriptor under TLS, every write through nc holds wmu, and reads
+	// and writes take the TLS paths of wsconn_tls_linux.go.
+	tlsRaw *tlsRecords
+	wmu    sync.Mutex
+
 	// fdMu guards fdClosed. Once it is set, the descriptor number may belong to another
 	// connection: it must not be written directly again, nor (re)registered with the poller.
 	fdMu     sync.Mutex
 	fdClosed bool
+}
+
+// wsOwner is what a wsConn reports to.
+type wsOwner interface {
+	// onWSMessage receives each complete message (text or binary) and reports whether to go on.
+	onWSMessage(c *wsConn, op byte, payload []byte) bool
+	// onWSPing answers a ping; payload is only valid during the call.
+	onWSPing(c *wsConn, payload []byte)
+	// onWSGone is called once when the connection fails or the peer closes it.
+	onWSGone(c *wsConn, err error)
 }
 
 // readBufPool holds the buffers reads go through, so that idle connections hold none.
@@ -93,6 +106,9 @@ func validKey(key string) bool {
 
 func newWSConn(nc net.Conn, maxPayload int, p *poller) *wsConn {
 	c := &wsConn{nc: nc, maxPayload: maxPayload, fd: -1, poller: p}
+	if c.attachTLS(nc); c.tlsRaw != nil {
+		return c
+	}
 	if sc, ok := nc.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			_ = raw.Control(func(fd uintptr) { c.fd = int(fd) })
@@ -108,9 +124,17 @@ func (c *wsConn) start(early []byte) {
 		return
 	}
 	if c.poller != nil && c.fd >= 0 {
+		// Over TLS, records may have arrived behind the handshake request, already read from
+		// the kernel: the poller would not see them.
+		if c.tlsRaw != nil && !c.drainTLS() {
+			return
+		}
 		if err := c.poller.add(c); err == nil {
 			return
 		}
+	}
+	if c.tlsRaw != nil {
+		c.blockingReadsTLS()
 	}
 	go c.readBlocking()
 }
@@ -135,6 +159,10 @@ func (c *wsConn) readBlocking() {
 // poller to watch it again. The poller starts it on a fresh goroutine when the socket turns
 // readable, and never twice at once for one connection.
 func (c *wsConn) readReady() {
+	if c.tlsRaw != nil {
+		c.readReadyTLS()
+		return
+	}
 	bp := readBufPool.Get().(*[]byte)
 	defer readBufPool.Put(bp)
 	buf := *bp
@@ -201,11 +229,7 @@ func (c *wsConn) process(data []byte) bool {
 func (c *wsConn) frame(h frameHeader, payload []byte) bool {
 	switch h.op {
 	case opPing:
-		if c.ping != nil {
-			c.ping(c, payload)
-		} else {
-			c.control(serverFrame(opPong, payload))
-		}
+		c.owner.onWSPing(c, payload)
 		return true
 	case opPong:
 		return true
@@ -252,12 +276,16 @@ func (c *wsConn) deliver(op byte, msg []byte) bool {
 		c.fail(fmt.Errorf("%w: text message is not UTF-8", errWSProtocol))
 		return false
 	}
-	return c.handle(c, op, msg)
+	return c.owner.onWSMessage(c, op, msg)
 }
 
 // control writes a control frame at once, best effort: it answers the client from the reading
 // goroutine, and a client that does not take a few bytes will be cut by the heartbeat anyway.
 func (c *wsConn) control(frame []byte) {
+	if c.tlsRaw != nil {
+		c.writeTLS(frame, time.Second)
+		return
+	}
 	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 	_, _ = c.nc.Write(frame)
 }
@@ -273,13 +301,35 @@ func (c *wsConn) protocolFailure(err error) {
 
 func (c *wsConn) fail(err error) {
 	c.close()
-	if c.gone != nil {
-		c.gone(c, err)
+	if c.owner != nil {
+		c.owner.onWSGone(c, err)
 	}
 }
 
-// writeAll writes frames, blocking up to timeout: the flush goroutine's path.
-func (c *wsConn) writeAll(bufs net.Buffers, timeout time.Duration) error {
+// writeNow writes what the socket takes of frames now, without blocking, and returns what is
+// left for writeAll: nil when everything was written.
+func (c *wsConn) writeNow(frames [][]byte) ([]byte, error) {
+	if c.tlsRaw != nil {
+		return c.writeNowTLS(frames)
+	}
+	n, err := c.tryWritev(frames)
+	if err != nil {
+		return nil, err
+	}
+	return unwritten(frames, n), nil
+}
+
+// writeAll writes pending (what writeNow left) and then frames, blocking up to timeout: the
+// flush goroutine's path.
+func (c *wsConn) writeAll(pending []byte, frames [][]byte, timeout time.Duration) error {
+	if c.tlsRaw != nil {
+		return c.writeAllTLS(frames, timeout) // tlsRecords holds what is pending
+	}
+	bufs := make(net.Buffers, 0, len(frames)+1)
+	if len(pending) > 0 {
+		bufs = append(bufs, pending)
+	}
+	bufs = append(bufs, frames...)
 	_ = c.nc.SetWriteDeadline(time.Now().Add(timeout))
 	_, err := bufs.WriteTo(c.nc)
 	return err
@@ -296,13 +346,20 @@ func (c *wsConn) close() {
 		if c.poller != nil {
 			c.poller.remove(c)
 		}
+		if c.tlsRaw != nil {
+			c.dropTLSWrites()
+		}
 		_ = c.nc.Close()
 	})
 }
 
 // closeGracefully sends a normal close frame, then closes.
 func (c *wsConn) closeGracefully(timeout time.Duration) {
-	_ = c.nc.SetWriteDeadline(time.Now().Add(timeout))
-	_, _ = c.nc.Write(closeFrame(closeNormal))
+	if c.tlsRaw != nil {
+		c.writeTLS(closeFrame(closeNormal), timeout)
+	} else {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(timeout))
+		_, _ = c.nc.Write(closeFrame(closeNormal))
+	}
 	c.close()
 }

@@ -58,26 +58,37 @@ func FuzzWebSocketFrames(f *testing.F) {
 	const limit = 256
 	f.Fuzz(func(t *testing.T, data []byte, split int) {
 		c := newWSConn(discardConn{}, limit, nil)
-		c.handle = func(_ *wsConn, op byte, payload []byte) bool {
-			if len(payload) > limit {
-				t.Fatalf("delivered %d bytes, limit %d", len(payload), limit)
-			}
-			if op == opText && !utf8.Valid(payload) {
-				t.Fatalf("delivered invalid UTF-8 text %q", payload)
-			}
-			if op != opText && op != opBinary {
-				t.Fatalf("delivered opcode %#x", op)
-			}
-			return true
-		}
-		failed := false
-		c.gone = func(*wsConn, error) { failed = true }
+		o := &fuzzOwner{t: t, limit: limit}
+		c.owner = o
 		if split < 0 || split > len(data) {
 			split = len(data) / 2
 		}
 		in := append([]byte(nil), data...) // process unmasks in place
-		if c.process(in[:split]) && !failed {
+		if c.process(in[:split]) && !o.failed {
 			c.process(in[split:])
 		}
 	})
 }
+
+// fuzzOwner checks what a wsConn delivers.
+type fuzzOwner struct {
+	t      *testing.T
+	limit  int
+	failed bool
+}
+
+func (o *fuzzOwner) onWSMessage(_ *wsConn, op byte, payload []byte) bool {
+	if len(payload) > o.limit {
+		o.t.Fatalf("delivered %d bytes, limit %d", len(payload), o.limit)
+	}
+	if op == opText && !utf8.Valid(payload) {
+		o.t.Fatalf("delivered invalid UTF-8 text %q", payload)
+	}
+	if op != opText && op != opBinary {
+		o.t.Fatalf("delivered opcode %#x", op)
+	}
+	return true
+}
+
+func (o *fuzzOwner) onWSPing(c *wsConn, payload []byte) { c.control(serverFrame(opPong, payload)) }
+func (o *fuzzOwner) onWSGone(*wsConn, error)            { o.failed = true }

@@ -16,9 +16,9 @@ import (
 type MemoryAdapter struct {
 	nsp   *Namespace
 	mu    sync.RWMutex
-	all   socketSet                       // every socket that has joined a room (its own id room at least)
-	rooms map[string]*socketSet           // room → members
-	ofs   map[*Socket]map[string]struct{} // socket → rooms
+	all   socketSet              // every socket that has joined a room (its own id room at least)
+	rooms map[string]*socketSet  // room → members
+	ofs   map[*Socket]*roomNames // socket → rooms
 }
 
 // NewMemoryAdapter returns an empty MemoryAdapter for nsp.
@@ -26,7 +26,7 @@ func NewMemoryAdapter(nsp *Namespace) *MemoryAdapter {
 	return &MemoryAdapter{
 		nsp:   nsp,
 		rooms: make(map[string]*socketSet),
-		ofs:   make(map[*Socket]map[string]struct{}),
+		ofs:   make(map[*Socket]*roomNames),
 	}
 }
 
@@ -37,11 +37,11 @@ func (a *MemoryAdapter) AddAll(s *Socket, rooms []string) {
 	a.all.add(s)
 	mine := a.ofs[s]
 	if mine == nil {
-		mine = make(map[string]struct{}, len(rooms))
+		mine = &roomNames{}
 		a.ofs[s] = mine
 	}
 	for _, r := range rooms {
-		mine[r] = struct{}{}
+		mine.add(r)
 		members := a.rooms[r]
 		if members == nil {
 			members = &socketSet{}
@@ -55,7 +55,9 @@ func (a *MemoryAdapter) AddAll(s *Socket, rooms []string) {
 func (a *MemoryAdapter) Del(s *Socket, room string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	delete(a.ofs[s], room)
+	if mine := a.ofs[s]; mine != nil {
+		mine.remove(room)
+	}
 	a.leaveLocked(s, room)
 }
 
@@ -74,8 +76,8 @@ func (a *MemoryAdapter) leaveLocked(s *Socket, room string) {
 func (a *MemoryAdapter) DelAll(s *Socket) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for r := range a.ofs[s] {
-		a.leaveLocked(s, r)
+	if mine := a.ofs[s]; mine != nil {
+		mine.all(func(r string) { a.leaveLocked(s, r) })
 	}
 	delete(a.ofs, s)
 	a.all.remove(s)
@@ -85,10 +87,12 @@ func (a *MemoryAdapter) DelAll(s *Socket) {
 func (a *MemoryAdapter) SocketRooms(s *Socket) []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	out := make([]string, 0, len(a.ofs[s]))
-	for r := range a.ofs[s] {
-		out = append(out, r)
+	mine := a.ofs[s]
+	if mine == nil {
+		return []string{}
 	}
+	out := make([]string, 0, mine.len())
+	mine.all(func(r string) { out = append(out, r) })
 	return out
 }
 
@@ -160,7 +164,7 @@ func (a *MemoryAdapter) FetchSockets(_ context.Context, opts BroadcastOptions) (
 	sockets := a.Sockets(opts)
 	out := make([]*RemoteSocket, len(sockets))
 	for i, s := range sockets {
-		out[i] = &RemoteSocket{ID: s.id, Handshake: s.handshake, Rooms: a.SocketRooms(s), Data: s.Data(), nsp: a.nsp, local: true}
+		out[i] = &RemoteSocket{ID: s.id, Handshake: s.Handshake(), Rooms: a.SocketRooms(s), Data: s.Data(), nsp: a.nsp, local: true}
 	}
 	return out, nil
 }

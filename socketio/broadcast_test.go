@@ -343,14 +343,13 @@ func TestBroadcastEmitWithAckLeavingRecipient(t *testing.T) {
 	leaving := e.dial(t)
 	leavingID := leaving.connect("/", "")
 	s := e.srv.Of("/").Socket(leavingID)
-	s.mu.Lock()
-	s.connected = false
-	s.mu.Unlock()
-	defer func() {
+	setConnected := func(v bool) {
 		s.mu.Lock()
-		s.connected = true // let the cleanup close it normally
-		s.mu.Unlock()
-	}()
+		defer s.mu.Unlock()
+		s.connected = v
+	}
+	setConnected(false)
+	defer setConnected(true) // let the cleanup close it normally
 
 	go func() {
 		m, err := answering.nextErr()

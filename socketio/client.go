@@ -1,7 +1,6 @@
 package socketio
 
 import (
-	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -17,9 +16,23 @@ type client struct {
 	dec  decoder // used only from OnMessage, which the engine serializes
 	box  mailbox
 
-	mu           sync.Mutex
-	sockets      map[string]*Socket // by namespace name; guarded by mu
-	connectTimer *time.Timer        // closes the connection if no namespace is joined in time
+	mu sync.Mutex
+	// sockets, one per namespace joined, is a slice: a connection joins one namespace or a
+	// few, and a map cost an idle connection ~250 bytes more. Guarded by mu.
+	sockets []*Socket
+	// connectTimer closes the connection if no namespace is joined in time; nil once one is,
+	// so that an idle connection does not keep it. Guarded by mu.
+	connectTimer *time.Timer
+}
+
+// socketLocked returns the socket in namespace name, or nil; c.mu must be held.
+func (c *client) socketLocked(name string) *Socket {
+	for _, s := range c.sockets {
+		if s.nsp.name == name {
+			return s
+		}
+	}
+	return nil
 }
 
 func newClient(srv *Server, conn *engineio.Session) *client {
@@ -27,7 +40,9 @@ func newClient(srv *Server, conn *engineio.Session) *client {
 	c.box.init(srv.cfg.MaxPendingEvents, srv.log)
 	c.box.alive = conn.IsOpen
 	srv.clients.Add(1) // done in OnClose's final job
+	c.mu.Lock()
 	c.connectTimer = time.AfterFunc(srv.cfg.ConnectTimeout, c.onConnectTimeout)
+	c.mu.Unlock()
 	return c
 }
 
@@ -70,7 +85,7 @@ func (c *client) route(p *packet) {
 		return
 	}
 	c.mu.Lock()
-	s := c.sockets[p.nsp]
+	s := c.socketLocked(p.nsp)
 	c.mu.Unlock()
 	if s == nil {
 		return // not joined to that namespace: ignored, as the Node.js server does
@@ -101,17 +116,18 @@ func (c *client) connect(p *packet) {
 	c.mu.Lock()
 	// A CONNECT to a namespace the connection is in is a protocol error, unless the server has
 	// just disconnected that socket: the client may rejoin before the close has run.
-	if old := c.sockets[p.nsp]; old != nil && !old.isLeaving() {
+	old := c.socketLocked(p.nsp)
+	if old != nil && !old.isLeaving() {
 		c.mu.Unlock()
 		c.srv.joined(nsp)
 		c.conn.Close(engineio.ReasonParseError) // a second CONNECT to a joined namespace
 		return
 	}
 	s := newSocket(nsp, c, p.data)
-	if c.sockets == nil {
-		c.sockets = make(map[string]*Socket, 1)
+	if old != nil {
+		c.sockets = slices.DeleteFunc(c.sockets, func(x *Socket) bool { return x == old })
 	}
-	c.sockets[p.nsp] = s
+	c.sockets = append(c.sockets, s)
 	c.mu.Unlock()
 	if !c.box.post(func() { nsp.admit(s) }, true) {
 		c.srv.joined(nsp) // the connection is gone: admit will not run
@@ -123,18 +139,29 @@ var invalidNamespace = []byte(`{"message":"Invalid namespace"}`)
 // forget drops a socket that left its namespace.
 func (c *client) forget(s *Socket) {
 	c.mu.Lock()
-	if c.sockets[s.nsp.name] == s {
-		delete(c.sockets, s.nsp.name)
-	}
+	c.sockets = slices.DeleteFunc(c.sockets, func(x *Socket) bool { return x == s })
 	c.mu.Unlock()
 }
 
 // joined marks the connection as having a namespace, which disarms the connect timeout.
-func (c *client) joined() { c.connectTimer.Stop() }
+func (c *client) joined() {
+	c.mu.Lock()
+	c.stopConnectTimerLocked()
+	c.mu.Unlock()
+}
+
+func (c *client) stopConnectTimerLocked() {
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+		c.connectTimer = nil
+	}
+}
 
 // OnClose ends every socket of the connection, after the events already received.
 func (c *client) OnClose(reason string) {
-	c.connectTimer.Stop()
+	c.mu.Lock()
+	c.stopConnectTimerLocked()
+	c.mu.Unlock()
 	// No ack can come any more: release at once a handler waiting in EmitWithAck, which would
 	// otherwise hold up the mailbox, and with it the close queued behind it, forever.
 	for _, s := range c.joinedSockets() {
@@ -152,7 +179,7 @@ func (c *client) OnClose(reason string) {
 func (c *client) joinedSockets() []*Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return slices.Collect(maps.Values(c.sockets))
+	return slices.Clone(c.sockets)
 }
 
 // sendPacket encodes and queues one packet for this connection.

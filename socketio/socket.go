@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -17,16 +18,19 @@ import (
 // It is safe for concurrent use. Its event handlers run one at a time, in the order the client
 // sent the events.
 type Socket struct {
-	id        string
-	nsp       *Namespace
-	client    *client
-	handshake Handshake
+	id     string
+	nsp    *Namespace
+	client *client
+	// auth and created are the parts of the Handshake that are the socket's own; the rest is
+	// the connection's request, which the session keeps packed (see Handshake).
+	auth    json.RawMessage
+	created time.Time
 
 	mu           sync.Mutex
 	connected    bool
-	leaving      bool // Disconnect has told the client: it may join the namespace again at once
-	ended        bool // left its namespace, or refused: it joins no room any more
-	handlers     map[string]*listenerList[func(*Event)]
+	leaving      bool             // Disconnect has told the client: it may join the namespace again at once
+	ended        bool             // left its namespace, or refused: it joins no room any more
+	handlers     []eventListeners // by event name; a slice: a socket listens to a few events
 	onDisconnect []func(reason string)
 	acks         map[int64]func(args []any, err error) // waiting for the client's answer
 	data         any
@@ -40,10 +44,11 @@ func newSocket(nsp *Namespace, c *client, auth json.RawMessage) *Socket {
 		auth = json.RawMessage("{}")
 	}
 	return &Socket{
-		id:        randomSocketID(),
-		nsp:       nsp,
-		client:    c,
-		handshake: newHandshake(c.conn.Request(), auth),
+		id:      randomSocketID(),
+		nsp:     nsp,
+		client:  c,
+		auth:    auth,
+		created: time.Now(),
 	}
 }
 
@@ -61,8 +66,14 @@ func (s *Socket) ID() string { return s.id }
 // Namespace returns the namespace the socket belongs to.
 func (s *Socket) Namespace() *Namespace { return s.nsp }
 
-// Handshake returns the details of the connection as the client opened it.
-func (s *Socket) Handshake() Handshake { return s.handshake }
+// Handshake returns the details of the connection as the client opened it. It is built anew on
+// each call (an idle socket keeps only what it cannot rebuild), so the caller may change it.
+func (s *Socket) Handshake() Handshake {
+	r := s.client.conn.Request()
+	h := newHandshake(r, s.auth, s.created)
+	h.Headers = withHost(h.Headers, r.Host)
+	return h
+}
 
 // Request returns the HTTP request that opened the underlying connection (headers, cookies,
 // URL, remote address), for authentication in middleware.
@@ -274,7 +285,7 @@ func (s *Socket) dispatch(p *packet) {
 		anys = s.ext.anyIn.take()
 	}
 	var handlers []func(*Event)
-	if l := s.handlers[ev.Name]; l != nil {
+	if l := s.listenersLocked(ev.Name); l != nil {
 		handlers = l.take()
 	}
 	s.mu.Unlock()
@@ -395,13 +406,15 @@ func (s *Socket) abandon() {
 
 // Handshake describes how a connection was opened.
 type Handshake struct {
-	// Headers are the HTTP headers of the request that opened the connection.
+	// Headers are the HTTP headers of the request that opened the connection, Host among them
+	// (net/http keeps it apart, in Request.Host; Node.js servers and the other servers of a
+	// cluster expect it here).
 	Headers http.Header
 	// Query holds the URL query parameters of that request.
 	Query map[string][]string
 	// Auth is the payload the client passed to io({auth}), "{}" when none.
 	Auth json.RawMessage
-	// Address is the client's remote address.
+	// Address is the client's IP address, without the port, as Node.js gives it.
 	Address string
 	// Time is when the socket was created.
 	Time time.Time
@@ -411,14 +424,35 @@ type Handshake struct {
 	URL string
 }
 
-func newHandshake(r *http.Request, auth json.RawMessage) Handshake {
+func newHandshake(r *http.Request, auth json.RawMessage, created time.Time) Handshake {
 	return Handshake{
-		Headers: r.Header,
+		Headers: r.Header, // Host is added by Socket.Handshake, so that no socket keeps a copy
 		Query:   r.URL.Query(),
 		Auth:    auth,
-		Address: r.RemoteAddr,
-		Time:    time.Now(),
+		Address: remoteIP(r.RemoteAddr),
+		Time:    created,
 		Secure:  r.TLS != nil,
 		URL:     r.RequestURI,
 	}
+}
+
+// remoteIP is the address part of a request's RemoteAddr ("ip:port", "[ipv6]:port"), or all of
+// it when it has no port.
+func remoteIP(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
+}
+
+// withHost returns a copy of headers with Host set to host, unless it is empty or there already.
+func withHost(headers http.Header, host string) http.Header {
+	h := headers.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	if host != "" && h.Get("Host") == "" {
+		h.Set("Host", host)
+	}
+	return h
 }

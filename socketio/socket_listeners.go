@@ -3,6 +3,7 @@ package socketio
 import (
 	"context"
 	"errors"
+	"slices"
 )
 
 // socketExtras holds the parts of a socket that most applications never use, so that an idle
@@ -86,22 +87,36 @@ func (s *Socket) Once(event string, handler func(*Event)) (off func()) {
 	return s.addHandler(event, handler, true)
 }
 
+// eventListeners are the handlers of one event.
+type eventListeners struct {
+	event string
+	list  listenerList[func(*Event)]
+}
+
+// listenersLocked returns the handlers of event, or nil; s.mu must be held. A linear search:
+// sockets listen to a handful of events, and a map cost an idle socket ~250 bytes more.
+func (s *Socket) listenersLocked(event string) *listenerList[func(*Event)] {
+	for i := range s.handlers {
+		if s.handlers[i].event == event {
+			return &s.handlers[i].list
+		}
+	}
+	return nil
+}
+
 func (s *Socket) addHandler(event string, handler func(*Event), once bool) func() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.handlers == nil {
-		s.handlers = make(map[string]*listenerList[func(*Event)])
-	}
-	l := s.handlers[event]
+	l := s.listenersLocked(event)
 	if l == nil {
-		l = &listenerList[func(*Event)]{}
-		s.handlers[event] = l
+		s.handlers = append(s.handlers, eventListeners{event: event})
+		l = &s.handlers[len(s.handlers)-1].list
 	}
 	id := l.add(handler, once, false)
 	return func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if l := s.handlers[event]; l != nil {
+		if l := s.listenersLocked(event); l != nil {
 			l.remove(id)
 		}
 	}
@@ -110,7 +125,7 @@ func (s *Socket) addHandler(event string, handler func(*Event), once bool) func(
 // Off removes every handler of an event (Node's removeAllListeners(event)).
 func (s *Socket) Off(event string) {
 	s.mu.Lock()
-	delete(s.handlers, event)
+	s.handlers = slices.DeleteFunc(s.handlers, func(e eventListeners) bool { return e.event == event })
 	s.mu.Unlock()
 }
 

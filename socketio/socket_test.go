@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -509,7 +510,7 @@ func TestReconnectAfterServerDisconnect(t *testing.T) {
 	sioWaitFor(t, "the new CONNECT to be routed", func() bool {
 		cl.mu.Lock()
 		defer cl.mu.Unlock()
-		s := cl.sockets["/"]
+		s := cl.socketLocked("/")
 		return c.isClosed() || (s != nil && s.id != old)
 	})
 	close(release)
@@ -605,4 +606,43 @@ func TestAckAwaitedWhileReaderBlocked(t *testing.T) {
 		t.Errorf("reason %q", r)
 	}
 	sioWaitFor(t, "the socket to leave", func() bool { return e.srv.Of("/").Count() == 0 })
+}
+
+// TestHandshakeHostAndAddress checks that the handshake has what a Node.js server's has and other
+// servers of a cluster read: the Host header (which net/http keeps out of Request.Header) and
+// the client's address without its port.
+func TestHandshakeHostAndAddress(t *testing.T) {
+	e, _, s := connectOne(t, Config{})
+	hs := s.Handshake()
+	u, err := url.Parse(e.ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hs.Headers.Get("Host"); got != u.Host {
+		t.Errorf("Host header = %q, want %q", got, u.Host)
+	}
+	if hs.Address != "127.0.0.1" {
+		t.Errorf("Address = %q, want 127.0.0.1", hs.Address)
+	}
+	// The headers are the caller's copy: changing them changes nothing for the next caller.
+	hs.Headers.Set("Host", "elsewhere")
+	if got := s.Handshake().Headers.Get("Host"); got != u.Host {
+		t.Errorf("after changing a copy, Host header = %q", got)
+	}
+	if s.Request().Header.Get("Host") != "" {
+		t.Error("the request's own headers were changed")
+	}
+}
+
+func TestRemoteIP(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1:5000": "127.0.0.1",
+		"[::1]:5000":     "::1",
+		"10.0.0.1":       "10.0.0.1",
+		"":               "",
+	} {
+		if got := remoteIP(in); got != want {
+			t.Errorf("remoteIP(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // The chat scenario: chat traffic through the real app (cmd/herald), not a

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -15,7 +17,7 @@ import (
 	"github.com/herald-chat/herald/bench/internal/result"
 	"github.com/herald-chat/herald/internal/auth"
 	"github.com/herald-chat/herald/internal/chat"
-	"github.com/herald-chat/herald/internal/store/sqlite"
+	"github.com/herald-chat/herald/internal/store/dburl"
 	"github.com/herald-chat/herald/socketio"
 )
 
@@ -97,7 +99,7 @@ func TestMergeChat(t *testing.T) {
 func startChatApp(t *testing.T, n int) (string, string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, ":memory:")
+	db, err := dburl.Open(ctx, ":memory:")
 	if err != nil {
 		t.Fatal(err)
 	}

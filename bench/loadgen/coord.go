@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -163,21 +165,26 @@ func sum(ms []workerMsg) (s workerMsg) {
 	return s
 }
 
-// sampler reads the server's cost, or nothing without a PID.
+// sampler reads the server's cost, or nothing without a PID: with several
+// (a cluster), the sum over them.
 type sampler struct {
-	pid  int
+	pids []int
 	errs []string
 }
 
 func (s *sampler) sample() procSample {
-	if s.pid == 0 {
-		return procSample{}
+	var sum procSample
+	for _, pid := range s.pids {
+		ps, err := sampleProc(pid)
+		if err != nil {
+			s.errs = append(s.errs, err.Error())
+		}
+		sum.CPU += ps.CPU
+		sum.PerPID = append(sum.PerPID, ps.CPU)
+		sum.RSS += ps.RSS
+		sum.Threads += ps.Threads
 	}
-	ps, err := sampleProc(s.pid)
-	if err != nil {
-		s.errs = append(s.errs, err.Error())
-	}
-	return ps
+	return sum
 }
 
 // nopHandler ignores what the control client receives.
@@ -195,6 +202,9 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 	}
 	if o.client != "epoll" && o.client != "goroutine" {
 		return nil, fmt.Errorf("-client %q: want epoll or goroutine", o.client)
+	}
+	if strings.HasPrefix(o.url, "https://") && o.client == "epoll" {
+		return nil, errors.New("-url https://…: the epoll client speaks plain TCP only; use -client goroutine")
 	}
 	if o.clients < 1 {
 		return nil, errors.New("-clients must be at least 1")
@@ -216,11 +226,24 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 			srcIPs = nw
 		}
 	}
-	res := &result.Run{Scenario: o.scenario, Transport: transport, Clients: o.clients, Workers: nw, ServerPID: o.serverPID}
+	urls := splitURLs(o.url)
+	if len(urls) == 0 {
+		return nil, errors.New("-url: no server")
+	}
+	res := &result.Run{Scenario: o.scenario, Transport: transport, Clients: o.clients, Workers: nw}
+	if len(o.serverPIDs) > 0 {
+		res.ServerPID = o.serverPIDs[0]
+	}
+	if len(o.serverPIDs) > 1 {
+		res.ServerPIDs = o.serverPIDs
+	}
+	if len(urls) > 1 {
+		res.Servers = len(urls)
+	}
 	if o.pingInterval > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("server pingInterval %v", o.pingInterval))
 	}
-	sp := &sampler{pid: o.serverPID}
+	sp := &sampler{pids: o.serverPIDs}
 
 	connectRate := o.connectRate
 	if o.scenario == result.ScenarioCrowd {
@@ -249,7 +272,7 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 	var control eioClient
 	if fanout {
 		cctx, cancel := context.WithTimeout(ctx, o.dialTimeout)
-		c, err := dialWS(cctx, o.url, newHTTPClient("", 4), "")
+		c, err := dialWS(cctx, urls[0], newHTTPClient("", 4), "")
 		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("control client: %w", err)
@@ -270,7 +293,7 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 			n++
 		}
 		cfg := workerConfig{
-			ID: i, URL: o.url, Transport: transport, Clients: n, Offset: offset, Cookies: o.cookies, Chat: chat,
+			ID: i, URL: urls[0], Transport: transport, Clients: n, Offset: offset, Cookies: o.cookies, Chat: chat,
 			Rate:        connectRate / float64(nw),
 			Concurrency: max(1, o.concurrency/nw),
 			Messages:    messages,
@@ -278,6 +301,9 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 			DialTimeout: o.dialTimeout.Seconds(),
 			Client:      o.client,
 			Spin:        o.spin.Seconds(),
+		}
+		if len(urls) > 1 {
+			cfg.URLs, cfg.Total = urls, o.clients
 		}
 		if srcIPs > 0 {
 			cfg.LocalIP = fmt.Sprintf("127.0.0.%d", 2+i%srcIPs%250)
@@ -360,10 +386,13 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 	res.WallSeconds = time.Since(wallStart).Seconds()
 	res.LoadgenUtil = res.LoadgenCPUSecs / res.WallSeconds
 	if fanout {
-		h, lag := result.NewHistogram(), result.NewHistogram()
+		h, lag, remote := result.NewHistogram(), result.NewHistogram(), result.NewHistogram()
 		for _, r := range reports {
 			if r.Latency != nil {
 				h.Merge(*r.Latency)
+			}
+			if r.LatencyRemote != nil {
+				remote.Merge(*r.LatencyRemote)
 			}
 			if r.ReadLag != nil {
 				lag.Merge(*r.ReadLag)
@@ -377,6 +406,9 @@ func coordinate(ctx context.Context, o options) (*result.Run, error) {
 		res.Lost = tot.Lost
 		res.Duplicates = tot.Dups
 		res.LatencyP50MS, res.LatencyP99MS, res.LatencyMaxMS, res.Latency = msSummary(h)
+		if remote.Count() > 0 {
+			res.LatencyRemoteP50MS, res.LatencyRemoteP99MS, res.LatencyRemoteMaxMS, res.LatencyRemote = msSummary(remote)
+		}
 		if res.Delivered > 0 && res.ServerCPULoad > 0 {
 			res.CPUPerDeliver = res.ServerCPULoad / float64(res.Delivered) * 1e6
 		}
@@ -465,6 +497,11 @@ func runFanout(ctx context.Context, o options, res *result.Run, workers pool, co
 		res.LoadgenCPUPerDeliver = (lg1 - lg0) / float64(last.Ticks) * 1e6
 	}
 	res.ServerCPULoad = s3.CPU - s2.CPU
+	if len(s3.PerPID) > 1 && len(s3.PerPID) == len(s2.PerPID) {
+		for i := range s3.PerPID {
+			res.ServerCPULoadPerPID = append(res.ServerCPULoadPerPID, s3.PerPID[i]-s2.PerPID[i])
+		}
+	}
 	res.RSSLoad = s3.RSS
 	res.ServerThreadsLoad = s3.Threads
 	res.Alive = last.Alive
@@ -573,6 +610,9 @@ func printSummary(w io.Writer, r *result.Run) {
 		fmt.Fprintf(&b, "  fanout: %d events at %.1f/s; delivered %d of %d, lost %d, dups %d\n",
 			r.MessagesSent, r.MessageRate, r.Delivered, r.Expected, r.Lost, r.Duplicates)
 		fmt.Fprintf(&b, "  latency: p50 %.3f ms, p99 %.3f ms, max %.3f ms (to the kernel's receive time; the client's reads lagged it by %.3f ms at p99)\n", r.LatencyP50MS, r.LatencyP99MS, r.LatencyMaxMS, r.ReadLagP99MS)
+		if r.Servers > 1 {
+			fmt.Fprintf(&b, "  on the %d servers other than the sender's: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", r.Servers-1, r.LatencyRemoteP50MS, r.LatencyRemoteP99MS, r.LatencyRemoteMaxMS)
+		}
 		if r.CPUPerDeliver > 0 {
 			fmt.Fprintf(&b, "  server: %.3fs CPU under load = %.2f µs per delivery\n", r.ServerCPULoad, r.CPUPerDeliver)
 		}

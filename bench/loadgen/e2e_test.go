@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -57,7 +59,7 @@ func baseOptions(url, scenario string) options {
 		url: url, scenario: scenario, clients: 30, perWorker: 20, connectRate: 0, concurrency: 16,
 		msgRate: 20, duration: 500 * time.Millisecond, drain: 5 * time.Second, window: 300 * time.Millisecond,
 		settle: 10 * time.Second, srcIPs: -1, dialTimeout: 10 * time.Second, warmup: 1, client: "epoll",
-		serverPID: os.Getpid(),
+		serverPIDs: []int{os.Getpid()},
 	}
 }
 

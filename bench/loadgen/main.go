@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command loadgen drives one benchmark scenario against a server that speaks
 // the bench protocol (bench/PROTOCOL.md) and reports what it measured.
 //
@@ -22,6 +24,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -46,7 +50,7 @@ type options struct {
 	drain        time.Duration
 	window       time.Duration
 	settle       time.Duration
-	serverPID    int
+	serverPIDs   []int
 	srcIPs       int
 	dialTimeout  time.Duration
 	jsonOut      bool
@@ -62,7 +66,7 @@ type options struct {
 func main() {
 	worker := flag.Bool("worker", false, "internal: run as a worker process (config and commands on stdin)")
 	var o options
-	flag.StringVar(&o.url, "url", "http://127.0.0.1:3000", "server base URL; the Engine.IO path /socket.io/ is added")
+	flag.StringVar(&o.url, "url", "http://127.0.0.1:3000", "server base URL; the Engine.IO path /socket.io/ is added. Several, comma-separated (a cluster): the clients are spread evenly over them, the control client is on the first")
 	flag.StringVar(&o.scenario, "scenario", result.ScenarioFanout, "fanout, idle, crowd, connect, polling or chat")
 	flag.IntVar(&o.clients, "clients", 200, "number of clients (the fanout control client not included)")
 	flag.IntVar(&o.perWorker, "per-worker", 5000, "clients per worker process at most (a process may hold 20,000 files)")
@@ -78,7 +82,11 @@ func main() {
 	flag.DurationVar(&o.drain, "drain", 10*time.Second, "fanout, polling and chat: how long to wait for late deliveries (and acks) after the last send")
 	flag.DurationVar(&o.window, "window", 3*time.Second, "crowd: the clients arrive evenly over this window")
 	flag.DurationVar(&o.settle, "settle-timeout", 60*time.Second, "crowd: give up waiting for every client to hold the final count after this long")
-	flag.IntVar(&o.serverPID, "server-pid", 0, "PID of the server, to read its CPU and memory from /proc; 0 = do not")
+	flag.Func("server-pid", "PID of the server, to read its CPU and memory from /proc; several, comma-separated (a cluster's servers and Redis): their sum", func(v string) error {
+		pids, err := parsePIDs(v)
+		o.serverPIDs = pids
+		return err
+	})
 	flag.IntVar(&o.srcIPs, "src-ips", -1, "distinct source addresses 127.0.0.2… to spread connections over, one per worker at most; -1 = auto (one per worker above 25,000 clients), 0 = none")
 	flag.DurationVar(&o.dialTimeout, "dial-timeout", 15*time.Second, "bound on one client's handshake")
 	flag.BoolVar(&o.jsonOut, "json", false, "print the result as JSON on stdout")
@@ -114,4 +122,33 @@ func main() {
 	if o.jsonOut {
 		fmt.Println(string(b))
 	}
+}
+
+// parsePIDs parses a comma-separated list of PIDs; 0 or "" means none.
+func parsePIDs(v string) ([]int, error) {
+	var pids []int
+	for f := range strings.SplitSeq(v, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("bad PID %q", f)
+		}
+		if n > 0 {
+			pids = append(pids, n)
+		}
+	}
+	return pids, nil
+}
+
+// splitURLs parses -url: one base URL or several, comma-separated.
+func splitURLs(v string) []string {
+	var urls []string
+	for f := range strings.SplitSeq(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			urls = append(urls, f)
+		}
+	}
+	return urls
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -14,8 +16,10 @@ const clockTicks = 100
 
 // procSample is one look at a process's cost.
 type procSample struct {
-	CPU     float64 // user+system seconds since the process started, all threads
-	RSS     int64   // resident set, bytes
+	CPU float64 // user+system seconds since the process started, all threads
+	// PerPID is CPU for each of several processes (a cluster's), in the order they were given.
+	PerPID  []float64
+	RSS     int64 // resident set, bytes
 	Threads int
 }
 

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // HTTP long-polling on the epoll loop: the handshake (open packet, CONNECT,

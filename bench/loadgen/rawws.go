@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // A lean receive path for many WebSocket clients: the handshakes are done

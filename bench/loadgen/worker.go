@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // A worker process opens its share of the clients and reports on them. The
@@ -62,6 +64,12 @@ type workerConfig struct {
 	Cookies string `json:"cookies,omitempty"`
 	// Chat is set in the chat scenario.
 	Chat *chatConfig `json:"chat,omitempty"`
+	// URLs, when there are several servers (a cluster), spread the clients over them in
+	// contiguous blocks of the run's Total clients: client Offset+i connects to
+	// URLs[(Offset+i)*len(URLs)/Total]. The control client is on URLs[0]; a client on
+	// any other is "remote" and its latencies also go into a histogram of their own.
+	URLs  []string `json:"urls,omitempty"`
+	Total int      `json:"total,omitempty"`
 }
 
 // workerMsg is any line a worker writes.
@@ -95,8 +103,11 @@ type workerMsg struct {
 	Dups      int64          `json:"dups,omitempty"`
 	Bad       int64          `json:"bad,omitempty"` // events that did not parse or had a seq out of range
 	Latency   *result.Sparse `json:"latency,omitempty"`
-	ReadLag   *result.Sparse `json:"readLag,omitempty"` // kernel receive time → read, per read
-	CPUSecs   float64        `json:"cpuSecs,omitempty"` // the worker's own CPU time so far (status, report)
+	// LatencyRemote is the latency of the clients on another server than the control
+	// client's (several URLs only).
+	LatencyRemote *result.Sparse `json:"latencyRemote,omitempty"`
+	ReadLag       *result.Sparse `json:"readLag,omitempty"` // kernel receive time → read, per read
+	CPUSecs       float64        `json:"cpuSecs,omitempty"` // the worker's own CPU time so far (status, report)
 
 	// report, chat scenario
 	AckLatency   *result.Sparse `json:"ackLatency,omitempty"`
@@ -116,6 +127,8 @@ type clientState struct {
 	connected  bool         // set before the read goroutine starts; read after report's caller saw "connected"
 	chatGot    atomic.Int64 // distinct chat messages received
 	snd        *sender      // set if the client is also a chat sender
+	url        string       // the server it connects to
+	remote     bool         // on another server than the control client's
 	out        packetSender // how to send packets, once connected
 }
 
@@ -140,6 +153,9 @@ func (c *clientState) event(name string, arg []byte, at int64) {
 		}
 		c.w.ticks.Add(1)
 		c.w.hist.Record(at - sent)
+		if c.remote {
+			c.w.remoteHist.Record(at - sent)
+		}
 		if int(seq) >= c.w.cfg.Messages {
 			c.w.bad.Add(1)
 			return
@@ -167,6 +183,7 @@ func (c *clientState) ping() { c.w.pings.Add(1) }
 type worker struct {
 	cfg         workerConfig
 	hist        *result.Histogram
+	remoteHist  *result.Histogram // the remote clients' latencies (several URLs)
 	readLag     *result.Histogram // how long received data waited in the sockets before a read
 	clients     []*clientState
 	ticks       atomic.Int64
@@ -193,7 +210,7 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = 15
 	}
-	w := &worker{cfg: cfg, hist: result.NewHistogram(), readLag: result.NewHistogram()}
+	w := &worker{cfg: cfg, hist: result.NewHistogram(), remoteHist: result.NewHistogram(), readLag: result.NewHistogram()}
 	enc := json.NewEncoder(stdout)
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -217,7 +234,11 @@ func runWorker(stdin io.Reader, stdout io.Writer) error {
 	words := (slots + 63) / 64
 	w.clients = make([]*clientState, cfg.Clients)
 	for i := range w.clients {
-		c := &clientState{w: w, seen: make([]atomic.Uint64, words)}
+		c := &clientState{w: w, seen: make([]atomic.Uint64, words), url: cfg.URL}
+		if n := len(cfg.URLs); n > 1 && cfg.Total > 0 {
+			k := min((cfg.Offset+i)*n/cfg.Total, n-1)
+			c.url, c.remote = cfg.URLs[k], k > 0
+		}
 		c.count.Store(-1)
 		w.clients[i] = c
 	}
@@ -331,12 +352,12 @@ func (w *worker) connectAll(ctx context.Context, hc *http.Client, wg *sync.WaitG
 			)
 			switch {
 			case cfg.Transport == "polling" && loops == nil:
-				cl, err = dialPolling(dctx, cfg.URL, hc, cookie)
+				cl, err = dialPolling(dctx, c.url, hc, cookie)
 			case loops != nil:
 				if cfg.Transport == "polling" {
-					rc, err = dialRawPolling(dctx, cfg.URL, hc, dialer, cookie)
+					rc, err = dialRawPolling(dctx, c.url, hc, dialer, cookie)
 				} else {
-					rc, err = dialRaw(dctx, cfg.URL, dialer, cookie)
+					rc, err = dialRaw(dctx, c.url, dialer, cookie)
 				}
 				if err == nil {
 					c.out = rc
@@ -346,7 +367,7 @@ func (w *worker) connectAll(ctx context.Context, hc *http.Client, wg *sync.WaitG
 					}
 				}
 			default:
-				cl, err = dialWS(dctx, cfg.URL, hc, cookie)
+				cl, err = dialWS(dctx, c.url, hc, cookie)
 			}
 			if err == nil && cl != nil {
 				c.out = cl
@@ -431,6 +452,10 @@ func (w *worker) report() workerMsg {
 	m.Bad = w.bad.Load()
 	s := w.hist.Sparse()
 	m.Latency = &s
+	if len(w.cfg.URLs) > 1 {
+		r := w.remoteHist.Sparse()
+		m.LatencyRemote = &r
+	}
 	lag := w.readLag.Sparse()
 	m.ReadLag = &lag
 	return m

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -16,7 +17,8 @@ import (
 	"github.com/herald-chat/herald/internal/chat/chatredis"
 	"github.com/herald-chat/herald/internal/gcheadroom"
 	"github.com/herald-chat/herald/internal/metrics"
-	"github.com/herald-chat/herald/internal/store/sqlite"
+	"github.com/herald-chat/herald/internal/store"
+	"github.com/herald-chat/herald/internal/store/dburl"
 	webpages "github.com/herald-chat/herald/internal/web"
 	"github.com/herald-chat/herald/socketio"
 	"github.com/herald-chat/herald/socketio/redisadapter"
@@ -28,7 +30,7 @@ type app struct {
 	handler  http.Handler
 	io       *socketio.Server
 	room     *chat.Room
-	db       *sqlite.DB
+	db       store.DB // SQLite or PostgreSQL, as DATABASE_URL says
 	auth     *auth.Auth
 	cluster  *redisadapter.Cluster // nil on a server on its own
 	presence chat.Presence
@@ -36,9 +38,9 @@ type app struct {
 
 // newApp opens the store and wires accounts, pages, sockets, the room and metrics together.
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
-	db, err := sqlite.Open(ctx, cfg.DatabaseURL)
+	db, err := dburl.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("opening the database: %w", err)
+		return nil, fmt.Errorf("opening the database (DATABASE_URL): %w", err)
 	}
 	a, err := auth.New(auth.Config{
 		Users:          db.Users(),
@@ -46,6 +48,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Secret:         []byte(cfg.SessionSecret),
 		SecureCookies:  cfg.SecureCookies,
 		AllowedOrigins: cfg.AllowedOrigins,
+		PublicURL:      cfg.PublicURL,
 		GitHub: auth.GitHubConfig{
 			ClientID:     cfg.GitHubClientID,
 			ClientSecret: cfg.GitHubClientSecret,
@@ -56,8 +59,14 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	// The sockets accept the origins the forms accept: scheme, host and port compared, and
+	// PUBLIC_URL deciding behind a TLS proxy ("*" in ALLOWED_ORIGINS still opens sockets to all).
+	allowAll := slices.Contains(cfg.AllowedOrigins, "*")
 	ioCfg := socketio.Config{
-		Engine:      engineio.Config{AllowedOrigins: cfg.AllowedOrigins, Logger: log},
+		Engine: engineio.Config{
+			CheckOrigin: func(r *http.Request) bool { return allowAll || a.OriginAllowed(r) },
+			Logger:      log,
+		},
 		ClientFiles: web.ClientBundle,
 	}
 	var cluster *redisadapter.Cluster
@@ -86,8 +95,16 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			return nil, err
 		}
 	}
+	// The message rate limit is per user on one server, and per user across the cluster in one.
+	var limiter chat.RateLimiter
+	if cluster != nil {
+		limiter = chatredis.NewRateLimiter(cluster.Client(), chatredis.RateLimiterConfig{Logger: log})
+	}
 	m := metrics.New(io.Engine().Count)
-	room, err := chat.New(ctx, chat.Config{Logger: log, Presence: presence}, io.Of("/"), db.Messages(), chat.AuthenticatorFunc(func(r *http.Request) (chat.Identity, bool) {
+	if cluster != nil {
+		m.Cluster(cluster.Stats)
+	}
+	room, err := chat.New(ctx, chat.Config{Logger: log, Presence: presence, RateLimiter: limiter}, io.Of("/"), db.Messages(), chat.AuthenticatorFunc(func(r *http.Request) (chat.Identity, bool) {
 		session, user, ok := a.SessionFromRequest(r)
 		return chat.Identity{UserID: user.ID, Username: user.Username, SessionID: session.ID}, ok
 	}), m)
@@ -140,17 +157,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 	defer stopJanitor()
 	go func() { _ = a.auth.RunJanitor(janitorCtx, time.Hour) }()
 
-	srv := &http.Server{
-		Handler:           a.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := newHTTPServer(a.handler)
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.Port))
 	if err != nil {
 		a.close(ctx)
 		return err
 	}
-	log.Info("herald listening", "url", "http://localhost:"+strconv.Itoa(cfg.Port), "database", cfg.DatabaseURL, "github", cfg.GitHubClientID != "", "cluster", cfg.RedisURL != "")
+	log.Info("herald listening", "url", "http://localhost:"+strconv.Itoa(cfg.Port), "database", dburl.Redact(cfg.DatabaseURL), "github", cfg.GitHubClientID != "", "cluster", cfg.RedisURL != "")
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(engineio.Listener(ln)) }()
 	select {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 func TestRegister(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
-	u, err := e.a.Register(ctx, "  alice  ", "correct horse")
+	u, err := e.a.Register(ctx, "  alice  ", "correct horse", "192.0.2.200")
 	if err != nil {
 		t.Fatalf("Register: %v", err)
 	}
@@ -37,7 +38,7 @@ func TestRegister(t *testing.T) {
 		{"long password", "bob", strings.Repeat("p", 73), ErrPasswordTooLong},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := e.a.Register(ctx, tc.user, tc.pw); !errors.Is(err, tc.want) {
+			if _, err := e.a.Register(ctx, tc.user, tc.pw, "192.0.2.200"); !errors.Is(err, tc.want) {
 				t.Errorf("Register(%q) = %v, want %v", tc.user, err, tc.want)
 			}
 		})
@@ -47,7 +48,7 @@ func TestRegister(t *testing.T) {
 		t.Errorf("bob exists after failed registrations: %v", err)
 	}
 	var ie *InputError
-	if _, err := e.a.Register(ctx, "x", "y"); !errors.As(err, &ie) {
+	if _, err := e.a.Register(ctx, "x", "y", "192.0.2.200"); !errors.As(err, &ie) {
 		t.Errorf("validation error %v is not an *InputError", err)
 	}
 }
@@ -55,7 +56,7 @@ func TestRegister(t *testing.T) {
 func TestLogin(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
-	alice, err := e.a.Register(ctx, "alice", "correct horse")
+	alice, err := e.a.Register(ctx, "alice", "correct horse", "192.0.2.200")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,38 +87,43 @@ func TestLogin(t *testing.T) {
 	}
 }
 
-func TestLoginRateLimitPerUsername(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.LoginFailures = 3; c.LoginWindow = time.Minute })
+// TestLoginStrangerCannotLockOutOwner: failures for a user from one address
+// block that address for that user, not the owner signing in elsewhere.
+func TestLoginStrangerCannotLockOutOwner(t *testing.T) {
+	e := newEnv(t, nil) // the default limits
 	ctx := context.Background()
-	if _, err := e.a.Register(ctx, "alice", "correct horse"); err != nil {
+	if _, err := e.a.Register(ctx, "alice", "correct horse", "192.0.2.200"); err != nil {
 		t.Fatal(err)
 	}
-	// Failures from many addresses: the per-username limit catches a
-	// distributed guesser.
-	for i := range 3 {
-		if _, err := e.a.Login(ctx, "alice", "guess", fmt.Sprintf("10.0.0.%d", i)); !errors.Is(err, ErrInvalidCredentials) {
+	attacker := "203.0.113.66"
+	for i := range DefaultLoginFailures {
+		if _, err := e.a.Login(ctx, "alice", "guess", attacker); !errors.Is(err, ErrInvalidCredentials) {
 			t.Fatalf("attempt %d: %v", i, err)
 		}
 	}
-	// Now even the right password is refused, case-insensitively.
+	// The attacker is stopped, even with the right password, case-insensitively.
 	for _, user := range []string{"alice", "Alice"} {
-		if _, err := e.a.Login(ctx, user, "correct horse", "10.9.9.9"); !errors.Is(err, ErrTooManyAttempts) {
-			t.Errorf("Login(%s) after flood = %v, want ErrTooManyAttempts", user, err)
+		if _, err := e.a.Login(ctx, user, "correct horse", attacker); !errors.Is(err, ErrTooManyAttempts) {
+			t.Errorf("Login(%s) from the guessing address = %v, want ErrTooManyAttempts", user, err)
 		}
 	}
 	if ErrTooManyAttempts.Error() != "too many attempts, try again later" {
 		t.Errorf("message = %q", ErrTooManyAttempts)
 	}
-	e.clock.Advance(time.Minute)
-	if _, err := e.a.Login(ctx, "alice", "correct horse", "10.9.9.9"); err != nil {
+	// The owner, from another address, is not.
+	if _, err := e.a.Login(ctx, "alice", "correct horse", "198.51.100.7"); err != nil {
+		t.Errorf("the owner from another address = %v, want success", err)
+	}
+	e.clock.Advance(DefaultLoginWindow)
+	if _, err := e.a.Login(ctx, "alice", "correct horse", attacker); err != nil {
 		t.Errorf("Login after the window = %v, want success", err)
 	}
 }
 
-func TestLoginRateLimitPerIP(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.LoginFailures = 3; c.LoginWindow = time.Minute })
+func TestLoginRateLimitPerAddress(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.LoginFailuresPerAddress = 3; c.LoginWindow = time.Minute })
 	ctx := context.Background()
-	if _, err := e.a.Register(ctx, "victim", "correct horse"); err != nil {
+	if _, err := e.a.Register(ctx, "victim", "correct horse", "192.0.2.200"); err != nil {
 		t.Fatal(err)
 	}
 	// One address spraying different usernames.
@@ -132,10 +138,40 @@ func TestLoginRateLimitPerIP(t *testing.T) {
 	}
 }
 
-func TestLoginSuccessResetsUsernameNotIP(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.LoginFailures = 3 })
+// TestLoginPerUsernameCeiling: a guesser spread over many addresses hits the
+// username's ceiling; then new addresses are refused, but one the account
+// signed in from still gets in.
+func TestLoginPerUsernameCeiling(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.LoginFailuresPerUser = 5; c.LoginWindow = time.Minute })
 	ctx := context.Background()
-	if _, err := e.a.Register(ctx, "alice", "correct horse"); err != nil {
+	if _, err := e.a.Register(ctx, "alice", "correct horse", "192.0.2.200"); err != nil {
+		t.Fatal(err)
+	}
+	home := "192.0.2.10"
+	if _, err := e.a.Login(ctx, "alice", "correct horse", home); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if _, err := e.a.Login(ctx, "alice", "guess", fmt.Sprintf("10.0.0.%d", i)); !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	if _, err := e.a.Login(ctx, "alice", "correct horse", "10.9.9.9"); !errors.Is(err, ErrTooManyAttempts) {
+		t.Errorf("a new address past the ceiling = %v, want ErrTooManyAttempts", err)
+	}
+	if _, err := e.a.Login(ctx, "alice", "correct horse", home); err != nil {
+		t.Errorf("the address alice signs in from, past the ceiling = %v, want success", err)
+	}
+	e.clock.Advance(time.Minute)
+	if _, err := e.a.Login(ctx, "alice", "correct horse", "10.9.9.9"); err != nil {
+		t.Errorf("Login after the window = %v, want success", err)
+	}
+}
+
+func TestLoginSuccessResetsPairNotAddress(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.LoginFailures = 3; c.LoginFailuresPerAddress = 3 })
+	ctx := context.Background()
+	if _, err := e.a.Register(ctx, "alice", "correct horse", "192.0.2.200"); err != nil {
 		t.Fatal(err)
 	}
 	ip := "192.0.2.1"
@@ -145,14 +181,71 @@ func TestLoginSuccessResetsUsernameNotIP(t *testing.T) {
 	if _, err := e.a.Login(ctx, "alice", "correct horse", ip); err != nil {
 		t.Fatal(err)
 	}
-	// alice's slate is clean, but the address keeps its two failures.
-	_, _ = e.a.Login(ctx, "alice", "guess", "192.0.2.99")
-	_, _ = e.a.Login(ctx, "alice", "guess", "192.0.2.98")
-	if _, err := e.a.Login(ctx, "alice", "correct horse", "192.0.2.97"); err != nil {
-		t.Errorf("alice blocked after reset + 2 failures: %v", err)
+	// alice's record at ip is clean, but the address keeps its two failures:
+	// one more, for anyone, blocks it.
+	_, _ = e.a.Login(ctx, "alice", "guess", ip)
+	_, _ = e.a.Login(ctx, "alice", "guess", ip)
+	if _, err := e.a.Login(ctx, "alice", "correct horse", "192.0.2.3"); err != nil {
+		t.Errorf("alice elsewhere = %v, want success", err)
 	}
-	_, _ = e.a.Login(ctx, "mallory", "guess", ip)
 	if _, err := e.a.Login(ctx, "alice", "correct horse", ip); !errors.Is(err, ErrTooManyAttempts) {
 		t.Errorf("IP with 3 failures = %v, want ErrTooManyAttempts", err)
+	}
+}
+
+func TestRegistrationLimitPerAddress(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Registrations = 2; c.RegistrationWindow = time.Hour })
+	ctx := context.Background()
+	for _, name := range []string{"one", "two"} {
+		if _, err := e.a.Register(ctx, name, "correct horse", "203.0.113.9"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.a.Register(ctx, "three", "correct horse", "203.0.113.9"); !errors.Is(err, ErrTooManyAccounts) {
+		t.Fatalf("third account from one address = %v, want ErrTooManyAccounts", err)
+	}
+	if _, err := e.a.Register(ctx, "four", "correct horse", "198.51.100.9"); err != nil {
+		t.Errorf("another address = %v, want success", err)
+	}
+	e.clock.Advance(time.Hour)
+	if _, err := e.a.Register(ctx, "three", "correct horse", "203.0.113.9"); err != nil {
+		t.Errorf("after the window = %v, want success", err)
+	}
+}
+
+// TestBcryptConcurrencyBounded holds the only bcrypt slot and checks that
+// another password check waits for it, and gives up with ErrBusy.
+func TestBcryptConcurrencyBounded(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.BcryptConcurrency = 1; c.BcryptWait = time.Hour })
+	ctx := context.Background()
+	if _, err := e.a.Register(ctx, "alice", "correct horse", "192.0.2.200"); err != nil {
+		t.Fatal(err)
+	}
+	inside := make(chan struct{})
+	release := make(chan struct{})
+	var entered atomic.Int32
+	e.a.bcrypt.held = func() {
+		if entered.Add(1) == 1 {
+			close(inside)
+			<-release
+		}
+	}
+	first := make(chan error, 1)
+	go func() {
+		_, err := e.a.Login(ctx, "alice", "correct horse", "192.0.2.1")
+		first <- err
+	}()
+	<-inside
+	// The slot is held: a second check can only wait, here for a moment.
+	e.a.bcrypt.wait = time.Millisecond
+	if _, err := e.a.Login(ctx, "alice", "correct horse", "192.0.2.2"); !errors.Is(err, ErrBusy) {
+		t.Errorf("a check while the only slot is held = %v, want ErrBusy", err)
+	}
+	if n := entered.Load(); n != 1 {
+		t.Errorf("%d bcrypt computations ran at once with a bound of 1", n)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Errorf("the first login = %v", err)
 	}
 }

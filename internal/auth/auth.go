@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -26,6 +27,12 @@ const (
 	DefaultLoginFailures = 10
 	DefaultLoginWindow   = 15 * time.Minute
 	DefaultLimiterSize   = 10000
+
+	DefaultLoginFailuresPerAddress = 30
+	DefaultLoginFailuresPerUser    = 100
+	DefaultRegistrations           = 10
+	DefaultRegistrationWindow      = time.Hour
+	DefaultBcryptWait              = 10 * time.Second
 )
 
 // MinSecretLen is the shortest Config.Secret New accepts.
@@ -61,8 +68,15 @@ type Config struct {
 	TrustProxyHeaders bool
 
 	// AllowedOrigins lists extra origins ("https://chat.example.com") from
-	// which form POSTs are accepted, besides the request's own host.
+	// which form POSTs are accepted, besides the server's own.
 	AllowedOrigins []string
+
+	// PublicURL is the address users open ("https://chat.example.com"),
+	// when it differs from what requests arrive on: behind a
+	// TLS-terminating proxy. Its origin is then the server's own, the only
+	// one accepted besides AllowedOrigins. Empty: the request's own scheme,
+	// host and port.
+	PublicURL string
 
 	// CacheTTL is how long UserFromRequest may reuse a session lookup:
 	// DefaultCacheTTL when zero, no caching when negative. Logout through
@@ -73,15 +87,39 @@ type Config struct {
 	// when zero.
 	CacheSize int
 
-	// LoginFailures failed logins within LoginWindow, for one username or
-	// from one client IP, block further attempts until the window ends.
-	// Defaults: DefaultLoginFailures and DefaultLoginWindow.
-	LoginFailures int
-	LoginWindow   time.Duration
-	// LimiterSize bounds how many usernames and IPs the login limiter
-	// remembers (each): DefaultLimiterSize when zero. The oldest are
+	// The login limits, each counting failed logins within LoginWindow
+	// (DefaultLoginWindow when zero) and refusing further attempts until the
+	// window ends:
+	//  - LoginFailures (DefaultLoginFailures) for one username from one
+	//    client address: a guesser is slowed, the owner elsewhere is not;
+	//  - LoginFailuresPerAddress (DefaultLoginFailuresPerAddress) from one
+	//    address, whatever the usernames: a sprayer of many names;
+	//  - LoginFailuresPerUser (DefaultLoginFailuresPerUser) for one username
+	//    from every address together: a distributed guesser. Past it only
+	//    addresses the account has signed in from (within SessionTTL) may
+	//    still try, so failures from elsewhere never lock the owner out of
+	//    an address they use.
+	LoginFailures           int
+	LoginFailuresPerAddress int
+	LoginFailuresPerUser    int
+	LoginWindow             time.Duration
+	// Registrations accounts may be created from one client address within
+	// RegistrationWindow; further attempts get ErrTooManyAccounts. Defaults
+	// DefaultRegistrations and DefaultRegistrationWindow.
+	Registrations      int
+	RegistrationWindow time.Duration
+	// LimiterSize bounds how many keys each limiter remembers (usernames,
+	// addresses, pairs): DefaultLimiterSize when zero. The oldest are
 	// forgotten first.
 	LimiterSize int
+
+	// BcryptConcurrency bounds the bcrypt computations running at once
+	// (hashing and checking passwords), so that they cannot take every core
+	// from the pages and sockets: half of GOMAXPROCS (at least 1) when zero.
+	// A request waits at most BcryptWait (DefaultBcryptWait) for a slot,
+	// then gets ErrBusy.
+	BcryptConcurrency int
+	BcryptWait        time.Duration
 
 	// GitHub configures "Login with GitHub". It is disabled unless both
 	// ClientID and ClientSecret are set.
@@ -107,12 +145,18 @@ type Auth struct {
 	sessions store.SessionStore
 	cfg      Config
 	csrfKey  []byte
-	now      func() time.Time
-	cache    *sessionCache
-	byName   *limiter // login failures per lower-cased username
-	byIP     *limiter // login failures per client IP
-	github   *github  // nil when not configured
-	dummy    func() []byte
+	// publicOrigin is Config.PublicURL's origin, or empty.
+	publicOrigin string
+	now          func() time.Time
+	cache        *sessionCache
+	byPair       *limiter // login failures per lower-cased username and client IP
+	byIP         *limiter // login failures per client IP
+	byName       *limiter // login failures per lower-cased username, from anywhere
+	signedIn     *limiter // username and client IP pairs that signed in lately (one "failure" marks one)
+	signUps      *limiter // registrations per client IP
+	bcrypt       *bcryptSlots
+	github       *github // nil when not configured
+	dummy        func() []byte
 }
 
 // New validates cfg and returns a ready Auth.
@@ -134,21 +178,40 @@ func New(cfg Config) (*Auth, error) {
 	cfg.CacheSize = orDefault(cfg.CacheSize, DefaultCacheSize)
 	cfg.LoginFailures = orDefault(cfg.LoginFailures, DefaultLoginFailures)
 	cfg.LoginWindow = orDefault(cfg.LoginWindow, DefaultLoginWindow)
+	cfg.LoginFailuresPerAddress = orDefault(cfg.LoginFailuresPerAddress, DefaultLoginFailuresPerAddress)
+	cfg.LoginFailuresPerUser = orDefault(cfg.LoginFailuresPerUser, DefaultLoginFailuresPerUser)
+	cfg.Registrations = orDefault(cfg.Registrations, DefaultRegistrations)
+	cfg.RegistrationWindow = orDefault(cfg.RegistrationWindow, DefaultRegistrationWindow)
+	cfg.BcryptConcurrency = orDefault(cfg.BcryptConcurrency, max(1, runtime.GOMAXPROCS(0)/2))
+	cfg.BcryptWait = orDefault(cfg.BcryptWait, DefaultBcryptWait)
 	cfg.LimiterSize = orDefault(cfg.LimiterSize, DefaultLimiterSize)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	var publicOrigin string
+	if cfg.PublicURL != "" {
+		o, ok := normalOrigin(cfg.PublicURL)
+		if !ok {
+			return nil, fmt.Errorf("auth: PublicURL %q is not an http or https URL", cfg.PublicURL)
+		}
+		publicOrigin = o
+	}
 
 	a := &Auth{
-		users:    cfg.Users,
-		sessions: cfg.Sessions,
-		cfg:      cfg,
-		csrfKey:  deriveKey(cfg.Secret, "herald csrf cookie v1"),
-		now:      cfg.Now,
-		cache:    newSessionCache(cfg.CacheTTL, cfg.CacheSize),
-		byName:   newLimiter(cfg.LoginFailures, cfg.LoginWindow, cfg.LimiterSize),
-		byIP:     newLimiter(cfg.LoginFailures, cfg.LoginWindow, cfg.LimiterSize),
-		dummy:    dummyHash(cfg.BcryptCost),
+		users:        cfg.Users,
+		sessions:     cfg.Sessions,
+		cfg:          cfg,
+		csrfKey:      deriveKey(cfg.Secret, "herald csrf cookie v1"),
+		publicOrigin: publicOrigin,
+		now:          cfg.Now,
+		cache:        newSessionCache(cfg.CacheTTL, cfg.CacheSize),
+		byPair:       newLimiter(cfg.LoginFailures, cfg.LoginWindow, cfg.LimiterSize),
+		byIP:         newLimiter(cfg.LoginFailuresPerAddress, cfg.LoginWindow, cfg.LimiterSize),
+		byName:       newLimiter(cfg.LoginFailuresPerUser, cfg.LoginWindow, cfg.LimiterSize),
+		signedIn:     newLimiter(1, cfg.SessionTTL, cfg.LimiterSize),
+		signUps:      newLimiter(cfg.Registrations, cfg.RegistrationWindow, cfg.LimiterSize),
+		bcrypt:       newBcryptSlots(cfg.BcryptConcurrency, cfg.BcryptWait),
+		dummy:        dummyHash(cfg.BcryptCost),
 	}
 	if cfg.GitHub.enabled() {
 		gh, err := newGitHub(cfg.GitHub)

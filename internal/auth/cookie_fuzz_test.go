@@ -56,7 +56,7 @@ func newCookieFuzzEnv(f *testing.F) *cookieFuzzEnv {
 	if err != nil {
 		f.Fatal(err)
 	}
-	u, err := a.Register(context.Background(), "alice", "correct horse")
+	u, err := a.Register(context.Background(), "alice", "correct horse", "192.0.2.1")
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -87,9 +87,11 @@ func TestCheckOrigin(t *testing.T) {
 	}{
 		{"no headers", nil, "example.com", true},
 		{"same origin", map[string]string{"Origin": "http://example.com"}, "example.com", true},
-		{"same origin https", map[string]string{"Origin": "https://example.com"}, "example.com", true},
+		{"https page, http server", map[string]string{"Origin": "https://example.com"}, "example.com", false},
+		{"https page with the server's port", map[string]string{"Origin": "https://localhost:3000"}, "localhost:3000", false},
 		{"same origin with port", map[string]string{"Origin": "http://localhost:3000"}, "localhost:3000", true},
-		{"default port", map[string]string{"Origin": "https://example.com:443"}, "example.com", true},
+		{"default port", map[string]string{"Origin": "http://example.com:80"}, "example.com", true},
+		{"https default port is not http's", map[string]string{"Origin": "https://example.com:443"}, "example.com", false},
 		{"host case", map[string]string{"Origin": "http://EXAMPLE.com"}, "example.com", true},
 		{"allowed list", map[string]string{"Origin": "https://chat.example.com"}, "example.com", true},
 		{"same-origin referer", map[string]string{"Referer": "http://example.com/"}, "example.com", true},
@@ -116,6 +118,39 @@ func TestCheckOrigin(t *testing.T) {
 				t.Errorf("CheckOrigin = %v, want ErrForeignOrigin", err)
 			}
 		})
+	}
+}
+
+// TestCheckOriginScheme: over TLS the server's own origin is https; behind a
+// TLS-terminating proxy, PublicURL decides.
+func TestCheckOriginScheme(t *testing.T) {
+	direct := newEnv(t, nil)
+	r := httptest.NewRequest("POST", "https://example.com/login", nil) // r.TLS set
+	r.Header.Set("Origin", "https://example.com")
+	if err := direct.a.CheckOrigin(r); err != nil {
+		t.Errorf("https page on a TLS server = %v, want accepted", err)
+	}
+	r.Header.Set("Origin", "http://example.com")
+	if err := direct.a.CheckOrigin(r); !errors.Is(err, ErrForeignOrigin) {
+		t.Errorf("http page on a TLS server = %v, want ErrForeignOrigin", err)
+	}
+
+	proxied := newEnv(t, func(c *Config) { c.PublicURL = "https://chat.example.com/" })
+	for origin, ok := range map[string]bool{
+		"https://chat.example.com":     true,
+		"https://CHAT.example.com:443": true,
+		"http://chat.example.com":      false, // the request's own scheme: not the public one
+		"http://127.0.0.1:3000":        false, // the request's own Host
+	} {
+		r := httptest.NewRequest("POST", "/login", nil) // plain HTTP from the proxy
+		r.Host = "127.0.0.1:3000"
+		r.Header.Set("Origin", origin)
+		if got := proxied.a.OriginAllowed(r); got != ok {
+			t.Errorf("PublicURL https://chat.example.com, Origin %s: allowed %v, want %v", origin, got, ok)
+		}
+	}
+	if _, err := New(Config{Users: proxied.db.Users(), Sessions: proxied.db.Sessions(), Secret: []byte("0123456789abcdef"), PublicURL: "chat.example.com"}); err == nil {
+		t.Error("a PublicURL without a scheme was accepted")
 	}
 }
 

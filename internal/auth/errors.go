@@ -26,6 +26,12 @@ var (
 var (
 	ErrInvalidCredentials = errors.New("invalid username or password")
 	ErrTooManyAttempts    = errors.New("too many attempts, try again later")
+	// ErrTooManyAccounts refuses a registration from an address that has
+	// registered too many accounts lately.
+	ErrTooManyAccounts = errors.New("too many new accounts from your address, try again later")
+	// ErrBusy means every bcrypt slot stayed taken for the whole wait: the
+	// server is busy hashing passwords. Show it with status 503.
+	ErrBusy = errors.New("the server is busy, try again in a moment")
 )
 
 // Errors of form protection; show them with status 403.

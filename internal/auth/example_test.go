@@ -32,7 +32,7 @@ func ExampleAuth_UserFromRequest() {
 	}
 
 	// Sign-up sets the session cookie…
-	u, err := a.Register(ctx, "alice", "correct horse")
+	u, err := a.Register(ctx, "alice", "correct horse", "192.0.2.1")
 	if err != nil {
 		log.Fatal(err)
 	}

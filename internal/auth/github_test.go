@@ -199,7 +199,7 @@ func TestGitHubLoginHappyPath(t *testing.T) {
 	app := githubApp(t, e.a)
 	// "octocat" is taken by a password account: the GitHub user must get a
 	// suffixed name, not that account.
-	if _, err := e.a.Register(context.Background(), "OctoCat", "correct horse"); err != nil {
+	if _, err := e.a.Register(context.Background(), "OctoCat", "correct horse", "192.0.2.200"); err != nil {
 		t.Fatal(err)
 	}
 

@@ -57,6 +57,9 @@ func newEnv(t *testing.T, tweak func(*Config)) *env {
 		Secret:     []byte("0123456789abcdef0123456789abcdef"),
 		BcryptCost: bcrypt.MinCost,
 		Now:        clk.Now,
+		// Tests register many accounts from one address; the test of the
+		// registration limit sets its own.
+		Registrations: 1000,
 	}
 	if tweak != nil {
 		tweak(&cfg)
@@ -71,7 +74,7 @@ func newEnv(t *testing.T, tweak func(*Config)) *env {
 // signIn registers username and returns the cookies of a fresh session.
 func (e *env) signIn(t *testing.T, username string) []*http.Cookie {
 	t.Helper()
-	u, err := e.a.Register(context.Background(), username, "correct horse")
+	u, err := e.a.Register(context.Background(), username, "correct horse", "192.0.2.200")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,4 +108,14 @@ func formPost(target string, form url.Values) *http.Request {
 	r := httptest.NewRequest("POST", target, strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return r
+}
+
+// mustCheck checks pw against hash, failing the test if no bcrypt slot was free.
+func mustCheck(t *testing.T, a *Auth, hash, pw string) bool {
+	t.Helper()
+	ok, err := a.checkPassword(context.Background(), hash, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -32,12 +33,17 @@ func ValidatePassword(pw string) error {
 }
 
 // HashPassword validates pw and returns its bcrypt hash at the configured
-// cost.
-func (a *Auth) HashPassword(pw string) (string, error) {
+// cost. It waits for a free bcrypt slot (Config.BcryptConcurrency) and
+// returns ErrBusy if none frees up in time.
+func (a *Auth) HashPassword(ctx context.Context, pw string) (string, error) {
 	if err := ValidatePassword(pw); err != nil {
 		return "", err
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), a.cfg.BcryptCost)
+	var h []byte
+	var err error
+	if serr := a.bcrypt.do(ctx, func() { h, err = bcrypt.GenerateFromPassword([]byte(pw), a.cfg.BcryptCost) }); serr != nil {
+		return "", serr
+	}
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
@@ -47,21 +53,24 @@ func (a *Auth) HashPassword(pw string) (string, error) {
 // checkPassword reports whether pw matches hash. An empty hash (a
 // GitHub-only account) never matches, but still costs a bcrypt comparison so
 // that response times do not reveal which accounts exist or have passwords.
-func (a *Auth) checkPassword(hash, pw string) bool {
+// The error is ErrBusy when no bcrypt slot freed up in time.
+func (a *Auth) checkPassword(ctx context.Context, hash, pw string) (bool, error) {
 	if hash == "" || len(pw) > MaxPasswordBytes {
-		a.burnTime(pw)
-		return false
+		return false, a.burnTime(ctx, pw)
 	}
-	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw))
-	return err == nil
+	var err error
+	if serr := a.bcrypt.do(ctx, func() { err = bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) }); serr != nil {
+		return false, serr
+	}
+	return err == nil, nil
 }
 
 // burnTime spends about as long as checking a real password.
-func (a *Auth) burnTime(pw string) {
+func (a *Auth) burnTime(ctx context.Context, pw string) error {
 	if len(pw) > MaxPasswordBytes {
 		pw = pw[:MaxPasswordBytes]
 	}
-	_ = bcrypt.CompareHashAndPassword(a.dummy(), []byte(pw))
+	return a.bcrypt.do(ctx, func() { _ = bcrypt.CompareHashAndPassword(a.dummy(), []byte(pw)) })
 }
 
 // dummyHash lazily makes a hash of a random password at cost, for burnTime.

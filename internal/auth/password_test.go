@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -30,25 +31,25 @@ func TestValidatePassword(t *testing.T) {
 
 func TestHashAndCheckPassword(t *testing.T) {
 	e := newEnv(t, nil)
-	h, err := e.a.HashPassword("correct horse")
+	h, err := e.a.HashPassword(context.Background(), "correct horse")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cost, err := bcrypt.Cost([]byte(h)); err != nil || cost != bcrypt.MinCost {
 		t.Errorf("hash cost = %d, %v; want configured %d", cost, err, bcrypt.MinCost)
 	}
-	if !e.a.checkPassword(h, "correct horse") {
+	if !mustCheck(t, e.a, h, "correct horse") {
 		t.Error("right password rejected")
 	}
 	for _, wrong := range []string{"", "correct hors", "Correct horse", strings.Repeat("x", 100)} {
-		if e.a.checkPassword(h, wrong) {
+		if mustCheck(t, e.a, h, wrong) {
 			t.Errorf("wrong password %q accepted", wrong)
 		}
 	}
-	if e.a.checkPassword("", "anything") {
+	if mustCheck(t, e.a, "", "anything") {
 		t.Error("empty hash (GitHub-only account) accepted a password")
 	}
-	if _, err := e.a.HashPassword("short"); !errors.Is(err, ErrPasswordTooShort) {
+	if _, err := e.a.HashPassword(context.Background(), "short"); !errors.Is(err, ErrPasswordTooShort) {
 		t.Errorf("HashPassword(short) = %v, want ErrPasswordTooShort", err)
 	}
 }

@@ -62,15 +62,24 @@ func (a *Auth) UserFromRequest(r *http.Request) (u store.User, sessionID string,
 // SessionFromRequest is UserFromRequest that also returns the session, for
 // pages that need its CSRF token.
 func (a *Auth) SessionFromRequest(r *http.Request) (store.Session, store.User, bool) {
+	sess, u, err := a.RequestSession(r)
+	return sess, u, err == nil
+}
+
+// RequestSession is SessionFromRequest that says why there is no session:
+// store.ErrNotFound when r carries none (or an expired or unknown one), or
+// the store's error, such as one wrapping store.ErrUnavailable, when it
+// could not be looked up.
+func (a *Auth) RequestSession(r *http.Request) (store.Session, store.User, error) {
 	id, ok := a.cookieSessionID(r)
 	if !ok {
-		return store.Session{}, store.User{}, false
+		return store.Session{}, store.User{}, store.ErrNotFound
 	}
 	e, err := a.lookup(r.Context(), id)
 	if err != nil {
-		return store.Session{}, store.User{}, false
+		return store.Session{}, store.User{}, err
 	}
-	return e.sess, e.user, true
+	return e.sess, e.user, nil
 }
 
 // cookieSessionID returns the session ID named by r's cookie, if it holds a

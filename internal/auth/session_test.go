@@ -187,7 +187,7 @@ func TestStartSessionEndsPreviousSession(t *testing.T) {
 	e.a.OnLogout = func(id string, _ int64) { ended = append(ended, id) }
 	_, oldID, _ := e.a.UserFromRequest(withCookies(httptest.NewRequest("GET", "/", nil), old...))
 
-	bob, err := e.a.Register(context.Background(), "bob", "correct horse")
+	bob, err := e.a.Register(context.Background(), "bob", "correct horse", "192.0.2.200")
 	if err != nil {
 		t.Fatal(err)
 	}

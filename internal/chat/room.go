@@ -54,6 +54,13 @@ type Observer interface {
 	Broadcast(event string, took time.Duration)
 }
 
+// The default message rate limit: DefaultRateBurst messages at once, then one per
+// DefaultRateInterval, per user.
+const (
+	DefaultRateBurst    = 10
+	DefaultRateInterval = 300 * time.Millisecond
+)
+
 // Config holds the room's settings; zero fields take the defaults named on them.
 type Config struct {
 	// MaxMessageLen is the longest message, in characters. Default 1000.
@@ -67,9 +74,13 @@ type Config struct {
 	// deliveries. Default 100.
 	AnnounceMaxUsers int
 	// RateBurst and RateInterval limit each user to RateBurst messages at once, then one per
-	// RateInterval. Defaults 10 and 300ms.
+	// RateInterval, in the default RateLimiter. Defaults DefaultRateBurst and
+	// DefaultRateInterval.
 	RateBurst    int
 	RateInterval time.Duration
+	// RateLimiter limits each user's messages, across their sockets and reconnections. Default a
+	// MemoryRateLimiter of RateBurst and RateInterval: one server. The room does not close it.
+	RateLimiter RateLimiter
 	// StoreTimeout bounds storing one message. Default 5s.
 	StoreTimeout time.Duration
 	// Presence counts who is online. Default a MemoryPresence: one server. The room does not
@@ -93,10 +104,10 @@ func (c Config) withDefaults() Config {
 		c.AnnounceMaxUsers = 100
 	}
 	if c.RateBurst <= 0 {
-		c.RateBurst = 10
+		c.RateBurst = DefaultRateBurst
 	}
 	if c.RateInterval <= 0 {
-		c.RateInterval = 300 * time.Millisecond
+		c.RateInterval = DefaultRateInterval
 	}
 	if c.StoreTimeout <= 0 {
 		c.StoreTimeout = 5 * time.Second
@@ -106,6 +117,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Presence == nil {
 		c.Presence = NewMemoryPresence()
+	}
+	if c.RateLimiter == nil {
+		c.RateLimiter = NewMemoryRateLimiter(c.RateBurst, c.RateInterval)
 	}
 	return c
 }
@@ -151,7 +165,7 @@ type Room struct {
 
 	presence Presence
 	counts   *countBroadcaster
-	limiter  *rateLimiter
+	limiter  RateLimiter
 	history  *history
 }
 
@@ -180,7 +194,7 @@ func New(ctx context.Context, cfg Config, nsp *socketio.Namespace, messages stor
 		obs:      obs,
 		log:      cfg.Logger,
 		presence: cfg.Presence,
-		limiter:  newRateLimiter(cfg.RateBurst, cfg.RateInterval),
+		limiter:  cfg.RateLimiter,
 		history:  newHistory(cfg.HistorySize, initial),
 	}
 	r.counts = &countBroadcaster{window: cfg.CountWindow, lastSent: -1, read: r.presence.Online, refresh: r.refreshCount, emit: r.broadcastCount}
@@ -258,7 +272,6 @@ func (r *Room) disconnected(s *socketio.Socket, id Identity) {
 	if !last {
 		return
 	}
-	r.limiter.forget(id.UserID)
 	online := r.presence.Online()
 	r.obs.UsersOnline(online)
 	r.counts.changed()
@@ -343,13 +356,15 @@ func (r *Room) accept(e *socketio.Event, id Identity) (Message, error) {
 		return Message{}, ErrEmpty
 	case utf8.RuneCountInString(text) > r.cfg.MaxMessageLen:
 		return Message{}, fmt.Errorf("%w (at most %s characters)", ErrTooLong, strconv.Itoa(r.cfg.MaxMessageLen))
-	case !utf8.ValidString(text):
+	case !utf8.ValidString(text), strings.IndexByte(text, 0) >= 0:
+		// NUL is no chat text, and PostgreSQL could not store it.
 		return Message{}, ErrNotText
-	case !r.limiter.allow(id.UserID):
-		return Message{}, ErrTooFast
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.StoreTimeout)
 	defer cancel()
+	if !r.limiter.Allow(ctx, id.UserID) {
+		return Message{}, ErrTooFast
+	}
 	stored, err := r.messages.Append(ctx, store.Message{UserID: id.UserID, Username: id.Username, Text: text})
 	if err != nil {
 		r.log.Error("chat: storing message", "user", id.Username, "err", err)

@@ -248,6 +248,7 @@ func TestRoomChatMessagesAckAndHistory(t *testing.T) {
 		{`23["chat message","12345678901"]`, ErrTooLong.Error()},
 		{`24["chat message",{"x":1}]`, ErrNotText.Error()},
 		{`25["chat message"]`, ErrNotText.Error()},
+		{`20["chat message","a\u0000b"]`, ErrNotText.Error()},
 	} {
 		alice.send(bad.packet)
 		id := bad.packet[1:2]
@@ -275,5 +276,33 @@ func TestRoomChatMessagesAckAndHistory(t *testing.T) {
 	}
 	if len(hist) != 3 || hist[0].Message != "hi <b>" || hist[2].Message != "three" {
 		t.Fatalf("history after restart = %+v", hist)
+	}
+}
+
+// TestRoomRateLimitSurvivesReconnecting checks that the message limit belongs to the user: a
+// user who used up the burst, went offline and came back gets no new burst.
+func TestRoomRateLimitSurvivesReconnecting(t *testing.T) {
+	f := newRoomFixture(t, filepath.Join(t.TempDir(), "h.db"), Config{RateBurst: 2, RateInterval: time.Hour})
+	alice := dial(t, f.url, "alice-1")
+	alice.next("0{")
+	alice.send(`21["chat message","one"]`)
+	alice.next("31[")
+	alice.send(`22["chat message","two"]`)
+	alice.next("32[")
+	alice.send(`23["chat message","three"]`)
+	if got := alice.next("33["); !strings.Contains(got, ErrTooFast.Error()) {
+		t.Fatalf("third message in a burst of 2: %s", got)
+	}
+	_ = alice.conn.CloseNow()
+	for deadline := time.Now().Add(5 * time.Second); f.room.UsersOnline() != 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("alice still online 5s after closing her only socket")
+		}
+	}
+	again := dial(t, f.url, "alice-2") // another session of the same user, too
+	again.next("0{")
+	again.send(`24["chat message","four"]`)
+	if got := again.next("34["); !strings.Contains(got, ErrTooFast.Error()) {
+		t.Fatalf("after reconnecting, a message beyond the burst was accepted: %s", got)
 	}
 }

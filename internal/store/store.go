@@ -2,10 +2,11 @@
 // interfaces through which the rest of the program reads and writes them.
 //
 // It has no dependencies beyond the standard library and knows nothing of
-// SQL: backends live in sub-packages (store/sqlite today, a PostgreSQL one
-// later) and implement the interfaces declared here. Code that needs
-// persistence should depend on the narrowest interface it uses, so that a
-// test can hand it a fake and a future backend can be swapped in by main.
+// SQL: backends live in sub-packages (store/sqlite, store/postgres) and
+// implement the interfaces declared here; store/dburl picks one from
+// DATABASE_URL, and store/storetest is the contract suite both run. Code
+// that needs persistence should depend on the narrowest interface it uses,
+// so that a test can hand it a fake and main can swap backends.
 package store
 
 import "errors"
@@ -23,3 +24,8 @@ var ErrUsernameTaken = errors.New("username already taken")
 // and that CreateGitHubUser will generate when it appends a numeric suffix.
 // The account rules in package auth use the same limit.
 const MaxUsernameLen = 32
+
+// ErrUnavailable is returned (wrapped) when the database cannot be reached
+// right now: the server is down, restarting or out of connections. The
+// request may succeed later; HTTP handlers answer it with 503.
+var ErrUnavailable = errors.New("database unavailable")

@@ -38,7 +38,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	username := r.PostForm.Get("username")
-	u, err := h.auth.Register(r.Context(), username, r.PostForm.Get("password"))
+	u, err := h.auth.Register(r.Context(), username, r.PostForm.Get("password"), h.auth.ClientIP(r))
 	if err != nil {
 		d := homeData{Form: "register", Username: username}
 		var input *auth.InputError
@@ -49,10 +49,17 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, store.ErrUsernameTaken):
 			d.Error = store.ErrUsernameTaken.Error()
 			h.renderHome(w, r, http.StatusConflict, d)
+		case errors.Is(err, auth.ErrTooManyAccounts):
+			d.Error = auth.ErrTooManyAccounts.Error()
+			h.renderHome(w, r, http.StatusTooManyRequests, d)
+		case errors.Is(err, auth.ErrBusy):
+			d.Error = auth.ErrBusy.Error()
+			h.renderHome(w, r, http.StatusServiceUnavailable, d)
 		default:
 			h.log.ErrorContext(r.Context(), "register", "err", err)
-			d.Error = errSomethingWrong
-			h.renderHome(w, r, http.StatusInternalServerError, d)
+			status, text := failure(w, err)
+			d.Error = text
+			h.renderHome(w, r, status, d)
 		}
 		return
 	}
@@ -75,10 +82,14 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, auth.ErrTooManyAttempts):
 			d.Error = auth.ErrTooManyAttempts.Error()
 			h.renderHome(w, r, http.StatusTooManyRequests, d)
+		case errors.Is(err, auth.ErrBusy):
+			d.Error = auth.ErrBusy.Error()
+			h.renderHome(w, r, http.StatusServiceUnavailable, d)
 		default:
 			h.log.ErrorContext(r.Context(), "login", "err", err)
-			d.Error = errSomethingWrong
-			h.renderHome(w, r, http.StatusInternalServerError, d)
+			status, text := failure(w, err)
+			d.Error = text
+			h.renderHome(w, r, status, d)
 		}
 		return
 	}
@@ -89,7 +100,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, u store.User, form string) {
 	if _, err := h.auth.StartSession(r.Context(), w, r, u); err != nil {
 		h.log.ErrorContext(r.Context(), "start session", "user", u.ID, "err", err)
-		h.renderHome(w, r, http.StatusInternalServerError, homeData{Form: form, Error: errSomethingWrong})
+		status, text := failure(w, err)
+		h.renderHome(w, r, status, homeData{Form: form, Error: text})
 		return
 	}
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)

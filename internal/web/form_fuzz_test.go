@@ -67,7 +67,7 @@ func newFormFuzzSite(f *testing.F) *formFuzzSite {
 	if err != nil {
 		f.Fatal(err)
 	}
-	if _, err := a.Register(context.Background(), "alice", "correct horse"); err != nil {
+	if _, err := a.Register(context.Background(), "alice", "correct horse", "192.0.2.1"); err != nil {
 		f.Fatal(err)
 	}
 	if s.h, err = New(Config{}, a); err != nil {

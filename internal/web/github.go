@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/herald-chat/herald/internal/auth"
+	"github.com/herald-chat/herald/internal/store"
 )
 
 // githubStart sends the browser to GitHub to authorise Herald.
@@ -29,6 +30,10 @@ func (h *Handler) githubCallback(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/profile", http.StatusSeeOther)
 	case errors.Is(err, auth.ErrOAuthState) || errors.Is(err, auth.ErrOAuthIncomplete):
 		h.renderHome(w, r, http.StatusBadRequest, homeData{Error: err.Error()})
+	case errors.Is(err, store.ErrUnavailable):
+		h.log.ErrorContext(r.Context(), "github sign-in", "err", err)
+		status, text := failure(w, err)
+		h.renderHome(w, r, status, homeData{Error: text})
 	default:
 		h.log.ErrorContext(r.Context(), "github sign-in", "err", err)
 		h.renderHome(w, r, http.StatusBadGateway, homeData{Error: "GitHub sign-in failed, please try again"})

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"errors"
 	"html/template"
 	"net/http"
+
+	"github.com/herald-chat/herald/internal/store"
 )
 
 // home renders the login and registration forms.
@@ -26,8 +29,16 @@ func (h *Handler) renderHome(w http.ResponseWriter, r *http.Request, status int,
 // do the rest).
 func (h *Handler) signedInPage(page *template.Template) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		u, _, ok := h.auth.UserFromRequest(r)
-		if !ok {
+		_, u, err := h.auth.RequestSession(r)
+		if errors.Is(err, store.ErrUnavailable) {
+			// Signed in or not, we cannot tell: do not send a signed-in
+			// user to the login form.
+			h.log.WarnContext(r.Context(), "signed-in page", "err", err)
+			status, text := failure(w, err)
+			h.renderHome(w, r, status, homeData{Error: text})
+			return
+		}
+		if err != nil {
 			http.Redirect(w, r, "/", http.StatusSeeOther)
 			return
 		}

@@ -3,6 +3,7 @@ package redisadapter
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -34,7 +35,7 @@ func newAdapter(c *Cluster, nsp *socketio.Namespace) *adapter {
 		c:                c,
 		nsp:              nsp,
 		uid:              randomID(6),
-		pending:          newPendingTable(c.cfg.MaxPendingRequests),
+		pending:          newPendingTable(c.cfg.MaxPendingRequests, &c.stats.pending),
 		broadcastChannel: c.cfg.Key + "#" + name + "#",
 		requestChannel:   c.cfg.Key + "-request#" + name + "#",
 		responseChannel:  c.cfg.Key + "-response#" + name + "#",
@@ -142,6 +143,10 @@ func (a *adapter) ServerCount(ctx context.Context) (int, error) {
 	return int(n), nil
 }
 
+// ErrTimeout is wrapped by the error of a request that some servers did not answer within
+// Config.RequestsTimeout (a server frozen, overloaded or gone without unsubscribing).
+var ErrTimeout = errors.New("redisadapter: timed out waiting for other servers")
+
 // request publishes a JSON request.
 func (a *adapter) request(req request) {
 	a.c.pub.publish(a.requestChannel, func() ([]byte, error) { return json.Marshal(req) })
@@ -150,6 +155,9 @@ func (a *adapter) request(req request) {
 // ask publishes a request expecting one answer from every other server and waits for them, ctx
 // or the requests timeout.
 func (a *adapter) ask(ctx context.Context, kind pendingKind, req request, what string) (*pendingRequest, error) {
+	if a.pending.isClosed() {
+		return nil, fmt.Errorf("redisadapter: %s: %w", what, ErrClosed)
+	}
 	n, err := a.ServerCount(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("redisadapter: %s: %w", what, err)
@@ -174,7 +182,7 @@ func (a *adapter) ask(ctx context.Context, kind pendingKind, req request, what s
 		}
 		return r, nil
 	case <-timer.C:
-		err = fmt.Errorf("timeout reached after %v", a.c.cfg.RequestsTimeout)
+		err = fmt.Errorf("%w after %v", ErrTimeout, a.c.cfg.RequestsTimeout)
 	case <-ctx.Done():
 		err = ctx.Err()
 	}

@@ -82,7 +82,22 @@ func packetFromWire(v any, nsp string) (*socketio.Packet, error) {
 			return nil, malformed("argument is not encodable as JSON")
 		}
 	}
+	if name == "" {
+		return emptyNamedPacket(nsp, data[1:])
+	}
 	return socketio.NewPacket(nsp, name, data[1:])
+}
+
+// emptyNamedPacket encodes an event named "" (Node.js servers emit those): NewPacket takes an
+// empty name for none, so the packet is made under a stand-in name and the name put back.
+func emptyNamedPacket(nsp string, args []any) (*socketio.Packet, error) {
+	const standIn = `["-"`
+	p, err := socketio.NewPacket(nsp, "-", args)
+	if err != nil {
+		return nil, err
+	}
+	p.Data = append(json.RawMessage(`[""`), p.Data[len(standIn):]...)
+	return p, nil
 }
 
 // encodable reports whether v, a decoded msgpack value, has a JSON form (no NaN or infinity).

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/herald-chat/herald/socketio"
 )
@@ -41,12 +42,29 @@ type pendingTable struct {
 	requests map[string]*pendingRequest
 	acks     map[string]*ackRequest
 	closed   bool
+	gauge    *atomic.Int64 // the cluster's count of entries, of every namespace's table
 }
 
-var errTooManyRequests = errors.New("redisadapter: too many requests waiting for other servers")
+// ErrTooManyRequests is returned by a request made while Config.MaxPendingRequests others of
+// its namespace wait for answers.
+var ErrTooManyRequests = errors.New("redisadapter: too many requests waiting for other servers")
 
-func newPendingTable(max int) *pendingTable {
-	return &pendingTable{max: max, requests: map[string]*pendingRequest{}, acks: map[string]*ackRequest{}}
+func newPendingTable(max int, gauge *atomic.Int64) *pendingTable {
+	return &pendingTable{max: max, requests: map[string]*pendingRequest{}, acks: map[string]*ackRequest{}, gauge: gauge}
+}
+
+// isClosed reports whether close was called.
+func (t *pendingTable) isClosed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.closed
+}
+
+// len returns the number of entries.
+func (t *pendingTable) len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.requests) + len(t.acks)
 }
 
 // add registers a request expecting n answers.
@@ -57,10 +75,11 @@ func (t *pendingTable) add(id string, kind pendingKind, n int) (*pendingRequest,
 		return nil, ErrClosed
 	}
 	if len(t.requests)+len(t.acks) >= t.max {
-		return nil, errTooManyRequests
+		return nil, ErrTooManyRequests
 	}
 	r := &pendingRequest{kind: kind, expected: n, done: make(chan struct{})}
 	t.requests[id] = r
+	t.gauge.Add(1)
 	return r, nil
 }
 
@@ -72,18 +91,25 @@ func (t *pendingTable) addAck(id string, a *ackRequest) error {
 		return ErrClosed
 	}
 	if len(t.requests)+len(t.acks) >= t.max {
-		return errTooManyRequests
+		return ErrTooManyRequests
 	}
 	t.acks[id] = a
+	t.gauge.Add(1)
 	return nil
 }
 
 // remove forgets a request (answered or given up on).
 func (t *pendingTable) remove(id string) {
 	t.mu.Lock()
-	delete(t.requests, id)
-	delete(t.acks, id)
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	if _, ok := t.requests[id]; ok {
+		delete(t.requests, id)
+		t.gauge.Add(-1)
+	}
+	if _, ok := t.acks[id]; ok {
+		delete(t.acks, id)
+		t.gauge.Add(-1)
+	}
 }
 
 // has reports whether id is one of this server's requests.
@@ -134,6 +160,8 @@ func (t *pendingTable) close() {
 			close(r.done)
 		}
 		delete(t.requests, id)
+		t.gauge.Add(-1)
 	}
+	t.gauge.Add(-int64(len(t.acks)))
 	clear(t.acks)
 }

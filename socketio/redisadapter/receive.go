@@ -15,13 +15,13 @@ import (
 func (a *adapter) onBroadcast(channel string, msg []byte) {
 	rest, ok := strings.CutPrefix(channel, a.broadcastChannel)
 	if !ok {
-		a.c.drop("broadcast on a foreign channel", "channel", channel)
+		a.c.drop(DropMalformed, "broadcast on a foreign channel", "channel", channel)
 		return
 	}
 	if rest != "" {
 		room, ok := strings.CutSuffix(rest, "#")
 		if !ok {
-			a.c.drop("broadcast channel without its final #", "channel", channel)
+			a.c.drop(DropMalformed, "broadcast channel without its final #", "channel", channel)
 			return
 		}
 		if !a.HasRoom(room) {
@@ -30,12 +30,12 @@ func (a *adapter) onBroadcast(channel string, msg []byte) {
 	}
 	v, err := decodeMsgpack(msg)
 	if err != nil {
-		a.c.drop(err.Error(), "channel", channel)
+		a.c.drop(DropMalformed, err.Error(), "channel", channel)
 		return
 	}
 	parts, ok := v.([]any)
 	if !ok || len(parts) < 2 || len(parts) > 3 {
-		a.c.drop("broadcast is not [uid, packet, opts]", "channel", channel)
+		a.c.drop(DropMalformed, "broadcast is not [uid, packet, opts]", "channel", channel)
 		return
 	}
 	if uid, _ := parts[0].(string); uid == a.uid {
@@ -43,7 +43,7 @@ func (a *adapter) onBroadcast(channel string, msg []byte) {
 	}
 	p, err := packetFromWire(parts[1], a.nsp.Name())
 	if err != nil {
-		a.c.drop(err.Error(), "channel", channel)
+		a.c.drop(DropMalformed, err.Error(), "channel", channel)
 		return
 	}
 	var raw any
@@ -52,12 +52,12 @@ func (a *adapter) onBroadcast(channel string, msg []byte) {
 	}
 	w, ok := optsFromGeneric(raw)
 	if !ok {
-		a.c.drop("broadcast options are malformed", "channel", channel)
+		a.c.drop(DropMalformed, "broadcast options are malformed", "channel", channel)
 		return
 	}
 	opts, ok := w.options()
 	if !ok {
-		a.c.drop("broadcast selects too many rooms", "channel", channel)
+		a.c.drop(DropTooManyRooms, "broadcast selects too many rooms", "channel", channel)
 		return
 	}
 	a.MemoryAdapter.Broadcast(p, opts)
@@ -66,7 +66,7 @@ func (a *adapter) onBroadcast(channel string, msg []byte) {
 // onRequest answers another server's request.
 func (a *adapter) onRequest(msg []byte) {
 	if len(msg) == 0 {
-		a.c.drop("empty request")
+		a.c.drop(DropMalformed, "empty request")
 		return
 	}
 	if msg[0] != '{' {
@@ -75,11 +75,11 @@ func (a *adapter) onRequest(msg []byte) {
 	}
 	var req request
 	if err := json.Unmarshal(msg, &req); err != nil {
-		a.c.drop("request is not valid JSON: " + err.Error())
+		a.c.drop(DropMalformed, "request is not valid JSON: "+err.Error())
 		return
 	}
 	if len(req.Rooms) > maxRoomsInSelector {
-		a.c.drop("request names too many rooms")
+		a.c.drop(DropTooManyRooms, "request names too many rooms")
 		return
 	}
 	switch req.Type {
@@ -89,7 +89,7 @@ func (a *adapter) onRequest(msg []byte) {
 		}
 		opts, ok := (&wireOpts{Rooms: req.Rooms}).options()
 		if !ok {
-			a.c.drop("sockets request selects too many rooms")
+			a.c.drop(DropTooManyRooms, "sockets request selects too many rooms")
 			return
 		}
 		ids := []string{}
@@ -110,7 +110,7 @@ func (a *adapter) onRequest(msg []byte) {
 		}
 		opts, ok := req.Opts.options()
 		if !ok || req.Opts == nil {
-			a.c.drop("fetch request without a valid selector")
+			a.c.drop(DropMalformed, "fetch request without a valid selector")
 			return
 		}
 		sockets := []wireSocket{}
@@ -136,10 +136,10 @@ func (a *adapter) onRequest(msg []byte) {
 			}
 		}
 		if err := a.nsp.HandleServerSideEmit(req.Data, ack); err != nil {
-			a.c.drop("server-side emit: " + err.Error())
+			a.c.drop(DropMalformed, "server-side emit: "+err.Error())
 		}
 	default:
-		a.c.drop("unknown request type", "type", req.Type)
+		a.c.drop(DropUnknownType, "unknown request type", "type", req.Type)
 	}
 }
 
@@ -155,7 +155,7 @@ func (a *adapter) onSelectorRequest(req request) {
 	}
 	opts, ok := req.Opts.options()
 	if !ok {
-		a.c.drop("request selects too many rooms")
+		a.c.drop(DropTooManyRooms, "request selects too many rooms")
 		return
 	}
 	switch req.Type {
@@ -189,16 +189,16 @@ func (a *adapter) onSingleSocketRequest(req request) {
 func (a *adapter) onBroadcastRequest(msg []byte) {
 	v, err := decodeMsgpack(msg)
 	if err != nil {
-		a.c.drop(err.Error())
+		a.c.drop(DropMalformed, err.Error())
 		return
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		a.c.drop("msgpack request is not a map")
+		a.c.drop(DropMalformed, "msgpack request is not a map")
 		return
 	}
 	if t, _ := m["type"].(int64); t != reqBroadcast {
-		a.c.drop("unknown msgpack request", "type", m["type"])
+		a.c.drop(DropUnknownType, "unknown msgpack request", "type", m["type"])
 		return
 	}
 	uid, _ := m["uid"].(string)
@@ -208,17 +208,17 @@ func (a *adapter) onBroadcastRequest(msg []byte) {
 	}
 	p, err := packetFromWire(m["packet"], a.nsp.Name())
 	if err != nil {
-		a.c.drop(err.Error())
+		a.c.drop(DropMalformed, err.Error())
 		return
 	}
 	w, ok := optsFromGeneric(m["opts"])
 	if !ok {
-		a.c.drop("broadcast request options are malformed")
+		a.c.drop(DropMalformed, "broadcast request options are malformed")
 		return
 	}
 	opts, ok := w.options()
 	if !ok {
-		a.c.drop("broadcast request selects too many rooms")
+		a.c.drop(DropTooManyRooms, "broadcast request selects too many rooms")
 		return
 	}
 	req := request{UID: uid, RequestID: id}
@@ -265,7 +265,7 @@ func mustJSON(v any) []byte {
 // onResponse takes another server's answer to one of our requests.
 func (a *adapter) onResponse(msg []byte) {
 	if len(msg) == 0 {
-		a.c.drop("empty response")
+		a.c.drop(DropMalformed, "empty response")
 		return
 	}
 	if msg[0] != '{' {
@@ -274,7 +274,7 @@ func (a *adapter) onResponse(msg []byte) {
 	}
 	var resp response
 	if err := json.Unmarshal(msg, &resp); err != nil {
-		a.c.drop("response is not valid JSON: " + err.Error())
+		a.c.drop(DropMalformed, "response is not valid JSON: "+err.Error())
 		return
 	}
 	if ack := a.pending.ack(resp.RequestID); ack != nil {
@@ -298,7 +298,7 @@ func (a *adapter) onResponse(msg []byte) {
 	}
 	var sockets []wireSocket
 	if len(resp.Sockets) == 0 || json.Unmarshal(resp.Sockets, &sockets) != nil {
-		a.c.drop("fetch answer without a list of sockets")
+		a.c.drop(DropMalformed, "fetch answer without a list of sockets")
 		return
 	}
 	remote := make([]*socketio.RemoteSocket, 0, len(sockets))
@@ -318,17 +318,17 @@ func (a *adapter) onResponse(msg []byte) {
 func (a *adapter) onAckResponse(msg []byte) {
 	v, err := decodeMsgpack(msg)
 	if err != nil {
-		a.c.drop(err.Error())
+		a.c.drop(DropMalformed, err.Error())
 		return
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		a.c.drop("msgpack response is not a map")
+		a.c.drop(DropMalformed, "msgpack response is not a map")
 		return
 	}
 	id, _ := m["requestId"].(string)
 	if t, _ := m["type"].(int64); t != respBroadcastAck {
-		a.c.drop("unknown msgpack response", "type", m["type"])
+		a.c.drop(DropUnknownType, "unknown msgpack response", "type", m["type"])
 		return
 	}
 	if ack := a.pending.ack(id); ack != nil {

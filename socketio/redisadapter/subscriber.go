@@ -166,8 +166,8 @@ func (s *subscriber) run(ctx context.Context) {
 			first = false
 			close(s.connected)
 		} else {
-			s.c.stats.reconnects.Add(1)
-			s.c.log.Info("redisadapter: resubscribed after a lost connection")
+			n := s.c.stats.reconnects.Add(1)
+			s.c.log.Info("redisadapter: resubscribed after a lost connection", "channels", len(channels), "patterns", len(patterns), "resubscribes", n)
 			for _, f := range hooks {
 				go f()
 			}
@@ -200,7 +200,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 func (s *subscriber) onMessage(m rueidis.PubSubMessage) {
 	s.c.stats.received.Add(1)
 	if len(m.Message) > s.c.cfg.MaxMessageBytes {
-		s.c.drop("message too big", "channel", m.Channel, "bytes", len(m.Message))
+		s.c.drop(DropTooBig, "message too big", "channel", m.Channel, "bytes", len(m.Message))
 		return
 	}
 	s.routes.RLock()
@@ -227,7 +227,8 @@ func (s *subscriber) onMessage(m rueidis.PubSubMessage) {
 }
 
 // drop counts and logs (at debug) a message from Redis that is not used.
-func (c *Cluster) drop(why string, args ...any) {
+func (c *Cluster) drop(reason DropReason, why string, args ...any) {
 	c.stats.dropped.Add(1)
+	c.stats.droppedBy[reason.index()].Add(1)
 	c.log.Debug("redisadapter: dropping a message: "+why, args...)
 }

@@ -188,8 +188,10 @@ func (b *browser) say(text string) {
 // TestBrowserChat: two people in two browsers sign up through the real forms, meet in the
 // room, see each other come and go and the live count, talk (user text shown as text, never
 // as HTML), and one logs out; a screenshot of the room is saved as a test artifact.
-func TestBrowserChat(t *testing.T) {
-	srv := startServer(t)
+func TestBrowserChat(t *testing.T) { browserChat(t, startServer(t)) }
+
+// browserChat is TestBrowserChat on a server the caller started (SQLite or PostgreSQL).
+func browserChat(t *testing.T, srv *server) {
 	alice := newBrowser(t, "alice")
 	bob := newBrowser(t, "bob")
 

@@ -21,37 +21,27 @@ import (
 	"github.com/herald-chat/herald/internal/store/sqlite"
 )
 
-// crowdConnectBudget returns the bound on the time from the first dial to the last socket's
-// CONNECT. The
-// product aims at about 2 s. Without the race detector this process's client is cheap and 2
-// loaded cores connect the crowd in 0.6–0.8 s, so 3 s is a real check of that aim. Under the race
-// detector (make test) the client costs several times more and the same machine takes 1–2.5 s,
-// and up to 9 s when other jobs hold the cores; the looser bound still catches a server whose
-// cost per arrival grows with the crowd (one announcement to everyone per join would be 4
-// million packets).
-func crowdConnectBudget() time.Duration {
-	if raceEnabled {
-		return 12 * time.Second
-	}
-	return 3 * time.Second
-}
-
 const (
 	// crowdSize is how many distinct users connect, one socket each.
 	crowdSize = 2000
 	// crowdDialers is how many goroutines dial them.
 	crowdDialers = 8
-	// crowdSettleBudget bounds the time from the last CONNECT to every socket holding the final
-	// count.
-	crowdSettleBudget = time.Second
-	// crowdMaxCountPackets bounds the "user count" packets one socket may receive while the
-	// crowd arrives: merging must keep it far below crowdSize.
-	crowdMaxCountPackets = 200
+	// crowdCPUPerArrival and crowdCPUPerCount bound the server's CPU time (user + system) for
+	// the whole arrival: each socket's handshake, session lookup and join, and each "user count"
+	// packet delivered. CPU time, unlike wall time, hardly moves when other jobs hold the cores;
+	// the packets are counted apart because a slow arrival spans more merge windows. Measured
+	// on 2 cores: 5.2 s for 2,000 arrivals and 337,000 packets with the load average at 44. One
+	// count to everyone per arrival (4 million packets) is caught by the packet bound below.
+	crowdCPUPerArrival = 2 * time.Millisecond
+	crowdCPUPerCount   = 10 * time.Microsecond
+	// crowdMergeSlack is how many count packets above one per window a socket may receive:
+	// windows that straddle its own arrival, and the catch-up after it.
+	crowdMergeSlack = 20
 )
 
-// TestCrowd: 2,000 authenticated sockets of 2,000 distinct users connect at once; shortly after
-// the last one, every socket's latest "user count" is 2,000, and merged broadcasts kept each
-// socket's share of count packets far below the number of arrivals.
+// TestCrowd: 2,000 authenticated sockets of 2,000 distinct users connect at once; soon after the
+// last one, every socket's latest "user count" is 2,000; merged broadcasts kept each socket's
+// share of count packets to one per merge window, and the server's CPU per arrival is bounded.
 func TestCrowd(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "herald.db")
 	seedStart := time.Now()
@@ -59,7 +49,9 @@ func TestCrowd(t *testing.T) {
 	t.Logf("seeded %d users and sessions in %v", crowdSize, time.Since(seedStart).Round(time.Millisecond))
 	srv := startServerWithDB(t, db)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// Generous: on a machine whose cores other jobs hold, this process's dialing alone has taken
+	// 1.5 minutes; the checks below are in CPU time and packets, not wall time.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	clients := make([]*crowdClient, crowdSize)
 	var readers sync.WaitGroup
@@ -83,6 +75,7 @@ func TestCrowd(t *testing.T) {
 	jobs := make(chan int)
 	errs := make(chan error, crowdSize)
 	var dialers sync.WaitGroup
+	cpuBefore, cpuKnown := processCPU(srv.pid())
 	start := time.Now()
 	for range crowdDialers {
 		dialers.Add(1)
@@ -158,16 +151,22 @@ func TestCrowd(t *testing.T) {
 		crowdSize, dialed.Round(time.Millisecond), connectSpan.Round(time.Millisecond), crowdSize, settle.Round(time.Millisecond))
 	t.Logf("\"user count\" packets per socket: max %d, mean %.1f, min %d (for %d arrivals)", maxPackets, mean, slices.Min(packets), crowdSize)
 
-	if budget := crowdConnectBudget(); connectSpan > budget {
-		t.Errorf("connecting %d sockets took %v, want at most %v (the aim is about 2 s; race detector: %v)", crowdSize, connectSpan, budget, raceEnabled)
-	} else if connectSpan > 2500*time.Millisecond {
-		t.Logf("note: slower than the 2 s aim, within this run's bound of %v (race detector: %v; machine load?)", crowdConnectBudget(), raceEnabled)
+	if cpuAfter, ok := processCPU(srv.pid()); ok && cpuKnown {
+		used := cpuAfter - cpuBefore
+		budget := crowdSize*crowdCPUPerArrival + time.Duration(sum)*crowdCPUPerCount
+		t.Logf("server CPU: %v for %d arrivals and %d count packets (bound %v)", used.Round(time.Millisecond), crowdSize, sum, budget.Round(time.Millisecond))
+		if used > budget {
+			t.Errorf("the server spent %v of CPU on %d arrivals and %d count packets, want at most %v", used, crowdSize, sum, budget)
+		}
+	} else {
+		t.Logf("no per-process CPU times on this system: the CPU bound is not checked")
 	}
-	if settle > crowdSettleBudget {
-		t.Errorf("the last socket got user count %d %v after the last CONNECT, want within %v", crowdSize, settle, crowdSettleBudget)
-	}
-	if maxPackets >= crowdMaxCountPackets {
-		t.Errorf("a socket received %d user count packets for %d arrivals, want fewer than %d (merged broadcasts)", maxPackets, crowdSize, crowdMaxCountPackets)
+	// Merging sends at most one count per window, whatever the pace of arrivals: a slow arrival
+	// (a loaded machine) spans more windows, so the bound follows the arrival's length.
+	window := 50 * time.Millisecond // the chat's default CountWindow
+	allowed := int(connectSpan/window) + crowdMergeSlack
+	if maxPackets > allowed || maxPackets >= crowdSize/2 {
+		t.Errorf("a socket received %d user count packets for %d arrivals over %v, want at most %d (one per %v window, plus %d)", maxPackets, crowdSize, connectSpan.Round(time.Millisecond), min(allowed, crowdSize/2-1), window, crowdMergeSlack)
 	}
 }
 

@@ -207,30 +207,33 @@ func TestInteropOrigin(t *testing.T) {
 	srv := startServer(t)
 	alice := register(t, srv.url, "alice")
 
-	// The raw handshake first: refused before any session is created.
-	for _, transport := range []string{"polling", "websocket"} {
-		req, err := http.NewRequest(http.MethodGet, srv.url+"/socket.io/?EIO=4&transport="+transport, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Origin", "http://evil.example")
-		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: alice})
-		if transport == "websocket" {
-			req.Header.Set("Connection", "Upgrade")
-			req.Header.Set("Upgrade", "websocket")
-			req.Header.Set("Sec-WebSocket-Version", "13")
-			req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
-		}
-		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-		if err != nil {
-			t.Fatalf("%s handshake: %v", transport, err)
-		}
-		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusForbidden {
-			t.Errorf("%s handshake from a foreign Origin: status %d, want 403", transport, resp.StatusCode)
-		}
-		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "" {
-			t.Errorf("%s handshake from a foreign Origin: Access-Control-Allow-Origin %q", transport, got)
+	// The raw handshake first: refused before any session is created. The server's own host
+	// and port under https is another origin than this http server's.
+	for _, origin := range []string{"http://evil.example", "https" + strings.TrimPrefix(srv.url, "http")} {
+		for _, transport := range []string{"polling", "websocket"} {
+			req, err := http.NewRequest(http.MethodGet, srv.url+"/socket.io/?EIO=4&transport="+transport, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Origin", origin)
+			req.AddCookie(&http.Cookie{Name: sessionCookie, Value: alice})
+			if transport == "websocket" {
+				req.Header.Set("Connection", "Upgrade")
+				req.Header.Set("Upgrade", "websocket")
+				req.Header.Set("Sec-WebSocket-Version", "13")
+				req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+			}
+			resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+			if err != nil {
+				t.Fatalf("%s handshake: %v", transport, err)
+			}
+			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("%s handshake from Origin %s: status %d, want 403", transport, origin, resp.StatusCode)
+			}
+			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "" {
+				t.Errorf("%s handshake from a foreign Origin: Access-Control-Allow-Origin %q", transport, got)
+			}
 		}
 	}
 
@@ -263,8 +266,11 @@ func TestInteropOrigin(t *testing.T) {
 // TestInteropMessagesAndRestart: "chat message" acks, delivery to everyone, validation, the
 // per-user rate limit, and durability: after kill -9 and a restart on the same database file a
 // new socket's history holds every acknowledged message, oldest first.
-func TestInteropMessagesAndRestart(t *testing.T) {
-	srv := startServer(t)
+func TestInteropMessagesAndRestart(t *testing.T) { messagesAndRestart(t, startServer(t)) }
+
+// messagesAndRestart is TestInteropMessagesAndRestart on a server the caller started (SQLite or
+// PostgreSQL): its kill -9 and restart keep the database.
+func messagesAndRestart(t *testing.T, srv *server) {
 	alice := register(t, srv.url, "alice")
 	bob := register(t, srv.url, "bob")
 	p := startPeer(t, srv.url)

@@ -142,6 +142,16 @@ func freePort(t *testing.T) int {
 }
 
 // launch starts the process on s.port and waits for /healthz. On failure the process is reaped.
+// pid is the running herald process's id, 0 when none runs.
+func (s *server) pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 func (s *server) launch() error {
 	cmd := exec.Command(heraldBin, "-port", strconv.Itoa(s.port), "-database-url", s.db)
 	cmd.Env = append(os.Environ(),

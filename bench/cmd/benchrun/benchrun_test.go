@@ -114,7 +114,7 @@ func TestFloorOnlyInFanout(t *testing.T) {
 }
 
 func TestRotate(t *testing.T) {
-	vs := []variant{{"a", "none"}, {"b", "none"}, {"c", "none"}}
+	vs := []variant{{Peer: "a", Mode: "none"}, {Peer: "b", Mode: "none"}, {Peer: "c", Mode: "none"}}
 	firsts := map[string]bool{}
 	for rep := range 3 {
 		r := rotate(vs, rep)

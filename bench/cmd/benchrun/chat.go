@@ -6,7 +6,8 @@ package main
 // counterpart of the app in this harness (its Node original, the Express +
 // Passport + Socket.IO tutorial app, would become another peer).
 //
-// Each run seeds a fresh SQLite file with one user and one login session per
+// Each run seeds a fresh database (an SQLite file, or with -chat-db postgres a
+// new database on a throwaway PostgreSQL server) with one user and one login session per
 // receiver through the app's own store and session code (no HTTP
 // registration: that would cost a bcrypt hash per user), writes the session
 // cookies to a file, then starts the app pinned like the peers and runs
@@ -28,7 +29,7 @@ import (
 
 	"github.com/herald-chat/herald/bench/internal/result"
 	"github.com/herald-chat/herald/internal/auth"
-	"github.com/herald-chat/herald/internal/store/sqlite"
+	"github.com/herald-chat/herald/internal/store/dburl"
 )
 
 const (
@@ -54,9 +55,17 @@ func chatCase(s settings) (benchCase, error) {
 	case s.chatRate <= 0:
 		return benchCase{}, fmt.Errorf("-chat-rate %v: want a positive rate", s.chatRate)
 	}
+	key := fmt.Sprintf("chat-%d", n)
+	switch s.chatDB {
+	case "", "sqlite":
+	case "postgres":
+		key += "-postgres"
+	default:
+		return benchCase{}, fmt.Errorf("-chat-db %q: want sqlite or postgres", s.chatDB)
+	}
 	d := s.chatDur()
 	return benchCase{
-		Key: fmt.Sprintf("chat-%d", n), Scenario: scenarioChat, Clients: n,
+		Key: key, Scenario: scenarioChat, Clients: n, Database: s.chatDB,
 		Variants: []variant{{Peer: peerApp, Mode: "none"}},
 		Args: []string{"-senders", strconv.Itoa(senders), "-rate", fmtFloat(s.chatRate),
 			"-duration", d.String(), "-drain", s.drain.String(), "-connect-rate", fmtFloat(s.connectRate)},
@@ -75,7 +84,7 @@ func (s settings) chatDur() time.Duration {
 // wantsChat reports whether the run includes the chat scenario.
 func wantsChat(s settings) bool {
 	for _, sc := range s.scenarios {
-		if sc == scenarioChat {
+		if sc == scenarioChat || sc == scenarioClusterChat {
 			return true
 		}
 	}
@@ -96,50 +105,67 @@ func (tc *toolchain) buildApp(ctx context.Context) {
 
 // startApp seeds a fresh database in a new temporary directory with users
 // signed-in users, starts the app on it and waits until it answers
-// /healthz. It returns the server, the file of its users' session cookies
-// and the directory, which the caller removes once the server has stopped.
-func (tc *toolchain) startApp(ctx context.Context, users int, cpus string) (p *peerProc, cookies, dir string, err error) {
+// /healthz. With nodes > 1 it starts a Redis first and that many app
+// servers on it (-redis-url), sharing the database: a cluster. It returns
+// the servers, whose stop also removes the directory, and the file of the
+// users' session cookies.
+func (tc *toolchain) startApp(ctx context.Context, users, nodes int, cpus, database string) (sv *servers, cookies string, err error) {
 	exe, ok := tc.peers[peerApp]
 	if !ok {
-		return nil, "", "", fmt.Errorf("the chat app is not available: %s", tc.skipped[peerApp])
+		return nil, "", fmt.Errorf("the chat app is not available: %s", tc.skipped[peerApp])
 	}
-	dir, err = os.MkdirTemp("", "herald-bench-chat-")
+	dir, err := os.MkdirTemp("", "herald-bench-chat-")
 	if err != nil {
-		return nil, "", "", err
+		return nil, "", err
 	}
+	sv = &servers{dirs: []string{dir}}
 	defer func() {
 		if err != nil {
-			_ = os.RemoveAll(dir)
+			sv.stop()
 		}
 	}()
-	db := filepath.Join(dir, "herald.db")
 	cookies = filepath.Join(dir, "cookies.txt")
+	db, seedURL, err := chatDatabase(ctx, database, dir)
+	if err != nil {
+		return nil, "", err
+	}
 	start := time.Now()
-	if err := seedChat(ctx, db, cookies, users); err != nil {
-		return nil, "", "", fmt.Errorf("seeding the chat app's database: %w", err)
+	if err := seedChat(ctx, seedURL, cookies, users); err != nil {
+		return nil, "", fmt.Errorf("seeding the chat app's database: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "benchrun: seeded %d users and sessions in %v (%s)\n", users, time.Since(start).Round(time.Millisecond), dir)
 
-	port, err := freePort()
-	if err != nil {
-		return nil, "", "", err
+	var args []string
+	if nodes > 1 {
+		r, rdir, err := startRedis(ctx, cpus)
+		if err != nil {
+			return nil, "", err
+		}
+		sv.redis, sv.dirs = r, append(sv.dirs, rdir)
+		args = []string{"-redis-url", redisURL(r)}
 	}
-	argv := pinned(cpus, []string{exe, "-port", strconv.Itoa(port), "-database-url", db})
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), "SESSION_SECRET="+appSecret, "LOG_LEVEL=warn")
-	cmd.Stdout = os.Stderr
-	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, "", "", err
+	for range nodes {
+		port, err := freePort()
+		if err != nil {
+			return nil, "", err
+		}
+		argv := pinned(cpus, append([]string{exe, "-port", strconv.Itoa(port), "-database-url", db}, args...))
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = append(os.Environ(), "SESSION_SECRET="+appSecret, "LOG_LEVEL=warn")
+		cmd.Stdout = os.Stderr
+		cmd.Stderr = os.Stderr
+		cmd.SysProcAttr = childAttr()
+		if err := cmd.Start(); err != nil {
+			return nil, "", err
+		}
+		p := &peerProc{cmd: cmd, pid: cmd.Process.Pid, port: port, done: make(chan struct{})}
+		go func() { _ = cmd.Wait(); close(p.done) }()
+		sv.procs = append(sv.procs, p)
+		if err := waitHealthy(ctx, p, 30*time.Second); err != nil {
+			return nil, "", fmt.Errorf("the chat app: %w", err)
+		}
 	}
-	p = &peerProc{cmd: cmd, pid: cmd.Process.Pid, port: port, done: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(p.done) }()
-	if err := waitHealthy(ctx, p, 30*time.Second); err != nil {
-		p.stop()
-		return nil, "", "", fmt.Errorf("the chat app: %w", err)
-	}
-	return p, cookies, dir, nil
+	return sv, cookies, nil
 }
 
 // waitHealthy polls the app's /healthz until it answers 200.
@@ -168,14 +194,13 @@ func waitHealthy(ctx context.Context, p *peerProc, timeout time.Duration) error 
 }
 
 // seedChat creates n users, bench00000…, and a login session for each in
-// the SQLite file at dbPath through the app's own store and session code,
-// and writes their session cookies to cookiesPath as Cookie header values,
-// one a line. The app must not be running on the file: it is closed (and
-// checkpointed) before this returns. The users' password hash is a dummy:
-// nobody signs in with a password.
-func seedChat(ctx context.Context, dbPath, cookiesPath string, n int) (err error) {
-	// Seeding need not fsync each row: the file is closed before the app opens it.
-	db, err := sqlite.Open(ctx, dbPath+"?_synchronous=OFF")
+// the database at dbURL (any DATABASE_URL) through the app's own store and
+// session code, and writes their session cookies to cookiesPath as Cookie
+// header values, one a line. The database is closed before this returns
+// (for SQLite: checkpointed, so the app must not be running on the file). The
+// users' password hash is a dummy: nobody signs in with a password.
+func seedChat(ctx context.Context, dbURL, cookiesPath string, n int) (err error) {
+	db, err := dburl.Open(ctx, dbURL)
 	if err != nil {
 		return err
 	}

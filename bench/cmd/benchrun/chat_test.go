@@ -11,17 +11,35 @@ import (
 	"time"
 
 	"github.com/herald-chat/herald/internal/auth"
-	"github.com/herald-chat/herald/internal/store/sqlite"
+	"github.com/herald-chat/herald/internal/pgtest"
+	"github.com/herald-chat/herald/internal/store/dburl"
 )
 
 // TestSeedChat: the seeded cookies sign their users in through the app's
 // session code, as the app will check them at the Engine.IO handshake.
 func TestSeedChat(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	dir := t.TempDir()
-	dbPath, cookiesPath := filepath.Join(dir, "herald.db"), filepath.Join(dir, "cookies.txt")
-	if err := seedChat(ctx, dbPath, cookiesPath, 3); err != nil {
+	app, seed, err := chatDatabase(context.Background(), "sqlite", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testSeedChat(t, app, seed)
+}
+
+// TestSeedChatPostgres: the same through PostgreSQL, on a server of the test's own.
+func TestSeedChatPostgres(t *testing.T) {
+	u, err := pgtest.Start(t).CreateDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	testSeedChat(t, u, u)
+}
+
+func testSeedChat(t *testing.T, appURL, seedURL string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cookiesPath := filepath.Join(t.TempDir(), "cookies.txt")
+	if err := seedChat(ctx, seedURL, cookiesPath, 3); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(cookiesPath)
@@ -33,7 +51,7 @@ func TestSeedChat(t *testing.T) {
 		t.Fatalf("%d cookie lines, want 3: %q", len(lines), b)
 	}
 
-	db, err := sqlite.Open(ctx, dbPath)
+	db, err := dburl.Open(ctx, appURL)
 	if err != nil {
 		t.Fatal(err)
 	}

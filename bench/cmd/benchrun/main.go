@@ -54,25 +54,44 @@ type settings struct {
 	chatSenders    int
 	chatRate       float64
 	chatDuration   time.Duration // 0: duration
-	serverCPUs     string
-	clientCPUs     string
-	pause          time.Duration
-	outDir         string
-	command        string
+	chatDB         string        // sqlite or postgres: the chat app's backend
+	// The cluster scenarios (cluster.go).
+	clusterNodes       int
+	clusterClients     []int // total clients, over all the nodes
+	clusterMaxClients  int
+	clusterMaxRate     float64
+	clusterMaxDuration time.Duration
+	serverCPUs         string
+	clientCPUs         string
+	pause              time.Duration
+	outDir             string
+	command            string
+	client             string // loadgen's -client
 }
 
 // variant is a peer with its user count mode.
 type variant struct {
 	Peer string `json:"peer"`
 	Mode string `json:"mode"` // none, tutorial or merged
+	// Nodes is, in the cluster scenarios, how many server processes share the clients
+	// (above 1: through a Redis of their own); 0 elsewhere.
+	Nodes int `json:"nodes,omitempty"`
 }
 
-// Label names the variant in tables: the peer, and the mode unless none.
+// Label names the variant in tables: the peer, the mode unless none, and
+// the nodes in the cluster scenarios.
 func (v variant) Label() string {
-	if v.Mode == "none" {
-		return v.Peer
+	l := v.Peer
+	if v.Mode != "none" {
+		l += " (" + v.Mode + ")"
 	}
-	return v.Peer + " (" + v.Mode + ")"
+	switch {
+	case v.Nodes == 1:
+		l += ", 1 node"
+	case v.Nodes > 1:
+		l += fmt.Sprintf(" ×%d + redis", v.Nodes)
+	}
+	return l
 }
 
 // benchCase is one scenario at one size, run against several variants.
@@ -82,6 +101,7 @@ type benchCase struct {
 	Clients      int           `json:"clients"`
 	Variants     []variant     `json:"variants"`
 	PingInterval time.Duration `json:"pingInterval,omitempty"` // 0: the peer's default, 25 s
+	Database     string        `json:"database,omitempty"`     // chat: the app's backend, sqlite or postgres
 	Args         []string      `json:"loadgenArgs"`
 	Timeout      time.Duration `json:"-"`
 }
@@ -99,7 +119,7 @@ type runRecord struct {
 
 func main() {
 	var s settings
-	var peers, scenarios, fanoutN string
+	var peers, scenarios, fanoutN, clusterN string
 	flag.BoolVar(&s.smoke, "smoke", false, "run everything small (CI): smaller defaults for every flag not given")
 	flag.IntVar(&s.reps, "reps", 3, "runs of each case per peer; peers alternate which goes first")
 	flag.StringVar(&peers, "peers", "herald,node,zishang,floor", "peers to run, comma-separated (floor: in fan-out cases only)")
@@ -121,10 +141,17 @@ func main() {
 	flag.IntVar(&s.chatSenders, "chat-senders", 100, "chat: how many of the receivers also send")
 	flag.Float64Var(&s.chatRate, "chat-rate", 2, "chat: messages per second per sender (the app allows a burst of 10, then one per 300 ms)")
 	flag.DurationVar(&s.chatDuration, "chat-duration", 0, "chat: how long to send (0 = -duration)")
+	flag.StringVar(&s.chatDB, "chat-db", "sqlite", "chat: the app's database, sqlite (a file in the temporary directory) or postgres (a throwaway PostgreSQL server the harness starts, unpinned)")
+	flag.IntVar(&s.clusterNodes, "cluster-nodes", 3, "cluster scenarios (cluster, cluster-chat, cluster-max; not in the defaults): server processes sharing one Redis")
+	flag.StringVar(&clusterN, "cluster-clients", "9000,18000", "cluster: total clients, spread evenly over the nodes, comma-separated sizes; the same count is run on one Herald node")
+	flag.IntVar(&s.clusterMaxClients, "cluster-max-clients", 57000, "cluster-max: clients over the Herald nodes (at most 19,900 a node; above 25,000 the load generator spreads them over 127.0.0.x source addresses)")
+	flag.Float64Var(&s.clusterMaxRate, "cluster-max-rate", 1, "cluster-max: events per second")
+	flag.DurationVar(&s.clusterMaxDuration, "cluster-max-duration", 30*time.Second, "cluster-max: how long to send")
 	flag.StringVar(&s.serverCPUs, "server-cpus", "0", "CPU list for the server (taskset -c); empty = no pinning")
 	flag.StringVar(&s.clientCPUs, "client-cpus", "1", "CPU list for the load generator (taskset -c); empty = no pinning")
 	flag.DurationVar(&s.pause, "pause", time.Second, "pause between runs")
 	flag.StringVar(&s.outDir, "out", "bench/results", "directory for latest.md, latest.svg and latest.json")
+	flag.StringVar(&s.client, "client", "", "the load generator's clients for every peer: epoll or goroutine; default epoll, or goroutine when a TLS peer (herald-tls, node-tls) runs, since the epoll client speaks plain TCP only")
 	flag.Parse()
 
 	set := map[string]bool{}
@@ -136,6 +163,7 @@ func main() {
 			"crowd-clients": "200", "crowd-window": "500ms", "crowd-timeout": "15s",
 			"connect-clients": "200", "polling-clients": "100", "pause": "200ms",
 			"chat-receivers": "200", "chat-senders": "10", "chat-duration": "5s",
+			"cluster-clients": "300", "cluster-max-clients": "600", "cluster-max-duration": "2s",
 		}
 		for name, v := range smokeDefaults {
 			if !set[name] {
@@ -146,6 +174,14 @@ func main() {
 		}
 	}
 	s.peers = splitList(peers)
+	if s.client == "" {
+		s.client = "epoll"
+		for _, p := range s.peers {
+			if _, isTLS := tlsBase(p); isTLS {
+				s.client = "goroutine"
+			}
+		}
+	}
 	s.scenarios = splitList(scenarios)
 	for _, f := range splitList(fanoutN) {
 		n, err := strconv.Atoi(f)
@@ -153,6 +189,13 @@ func main() {
 			fatalf("-fanout-clients: bad size %q", f)
 		}
 		s.fanoutClients = append(s.fanoutClients, n)
+	}
+	for _, f := range splitList(clusterN) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			fatalf("-cluster-clients: bad size %q", f)
+		}
+		s.clusterClients = append(s.clusterClients, n)
 	}
 	if s.reps < 1 {
 		fatalf("-reps must be at least 1")
@@ -274,6 +317,12 @@ func plan(s settings) ([]benchCase, error) {
 				return nil, err
 			}
 			cases = append(cases, c)
+		case scenarioCluster, scenarioClusterChat, scenarioClusterMax:
+			cs, err := clusterCases(s, sc)
+			if err != nil {
+				return nil, err
+			}
+			cases = append(cases, cs...)
 		default:
 			return nil, fmt.Errorf("unknown scenario %q", sc)
 		}
@@ -340,6 +389,7 @@ type versions struct {
 }
 
 func run(ctx context.Context, s settings) error {
+	defer stopBenchPostgres()
 	root, err := findRoot()
 	if err != nil {
 		return err
@@ -422,36 +472,45 @@ func runOne(ctx context.Context, tc *toolchain, s settings, c benchCase, v varia
 	rec := runRecord{Case: c.Key, Variant: v, Rep: rep, Order: order, Started: time.Now()}
 	fmt.Fprintf(os.Stderr, "\n== %s / %s / rep %d\n", c.Key, v.Label(), rep+1)
 	var (
-		peer  *peerProc
+		srv   *servers
 		extra []string
 		err   error
 	)
-	if v.Peer == peerApp {
-		var cookies, dir string
-		peer, cookies, dir, err = tc.startApp(ctx, c.Clients, s.serverCPUs)
+	switch {
+	case v.Peer == peerApp:
+		var cookies string
+		srv, cookies, err = tc.startApp(ctx, c.Clients, max(1, v.Nodes), s.serverCPUs, c.Database)
 		if err == nil {
-			defer os.RemoveAll(dir) // after the app has stopped
 			extra = []string{"-cookies", cookies}
 		}
-	} else {
-		peer, err = tc.startPeer(ctx, v, c.PingInterval, s.serverCPUs)
+	case v.Nodes > 1:
+		srv, err = tc.startCluster(ctx, v, c.PingInterval, s.serverCPUs)
+	default:
+		var peer *peerProc
+		if peer, err = tc.startPeer(ctx, v, c.PingInterval, s.serverCPUs); err == nil {
+			srv = &servers{procs: []*peerProc{peer}}
+		}
 	}
 	if err != nil {
 		rec.Err = err.Error()
 		fmt.Fprintf(os.Stderr, "benchrun: %v\n", err)
 		return rec
 	}
-	defer peer.stop()
+	defer srv.stop()
 
 	rctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
-	argv := []string{tc.loadgen, "-url", fmt.Sprintf("http://127.0.0.1:%d", peer.port),
-		"-scenario", c.Scenario, "-clients", strconv.Itoa(c.Clients),
-		"-server-pid", strconv.Itoa(peer.pid), "-json"}
+	scheme := "http"
+	if _, isTLS := tlsBase(v.Peer); isTLS {
+		scheme = "https"
+	}
+	argv := []string{tc.loadgen, "-url", srv.urls(scheme), "-client", s.client,
+		"-scenario", loadgenScenario(c.Scenario), "-clients", strconv.Itoa(c.Clients),
+		"-server-pid", srv.pids(), "-json"}
 	argv = pinned(s.clientCPUs, append(append(argv, c.Args...), extra...))
 	cmd := exec.CommandContext(rctx, argv[0], argv[1:]...)
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childAttr()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.Output()

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,7 +28,22 @@ const (
 	// peerFloor is not a Socket.IO server but the least any server can do
 	// per delivery (bench/peers/floor): it takes part in fan-out cases only.
 	peerFloor = "floor"
+	// peerHeraldTLS and peerNodeTLS are herald and node serving HTTPS, with a self-signed
+	// certificate made for the run (see tlsFiles).
+	peerHeraldTLS = "herald-tls"
+	peerNodeTLS   = "node-tls"
 )
+
+// tlsBase returns the peer a TLS variant runs, and whether p is one.
+func tlsBase(p string) (string, bool) {
+	switch p {
+	case peerHeraldTLS:
+		return peerHerald, true
+	case peerNodeTLS:
+		return peerNode, true
+	}
+	return p, false
+}
 
 // toolchain is what the build step found or made.
 type toolchain struct {
@@ -36,6 +52,8 @@ type toolchain struct {
 	loadgen string            // path of the load generator
 	peers   map[string]string // peer name → executable (node: the node binary)
 	skipped map[string]string // peer name → why it cannot run
+	// tlsCert and tlsKey are the PEM files of the TLS peers' certificate, made by build.
+	tlsCert, tlsKey string
 	// Versions, for the report.
 	goVersion, nodeVersion, socketIOVersion, zishangVersion, heraldVersion string
 }
@@ -86,7 +104,19 @@ func build(ctx context.Context, root string, want []string) (*toolchain, error) 
 	}
 	tc.heraldVersion = gitVersion(ctx, root)
 
+	var tlsPeers []string
 	for _, p := range want {
+		if base, ok := tlsBase(p); ok {
+			tlsPeers = append(tlsPeers, p)
+			if !slices.Contains(want, base) {
+				want = append(want, base)
+			}
+		}
+	}
+	for _, p := range want {
+		if _, ok := tlsBase(p); ok {
+			continue
+		}
 		var err error
 		switch p {
 		case peerHerald:
@@ -117,6 +147,21 @@ func build(ctx context.Context, root string, want []string) (*toolchain, error) 
 			fmt.Fprintf(os.Stderr, "benchrun: peer %s skipped: %v\n", p, err)
 		}
 	}
+	if len(tlsPeers) > 0 {
+		var err error
+		tc.tlsCert, tc.tlsKey, err = tlsFiles(filepath.Join(tc.bin, "tls"))
+		for _, p := range tlsPeers {
+			base, _ := tlsBase(p)
+			switch {
+			case err != nil:
+				tc.skipped[p] = err.Error()
+			case tc.peers[base] == "":
+				tc.skipped[p] = tc.skipped[base]
+			default:
+				tc.peers[p] = tc.peers[base]
+			}
+		}
+	}
 	return tc, nil
 }
 
@@ -142,7 +187,11 @@ func (tc *toolchain) installNode(ctx context.Context) error {
 		return fmt.Errorf("package.json: %w", err)
 	}
 	pinned := manifest.Dependencies["socket.io"]
-	if installedVersion(dir) != pinned {
+	stale := false // a package missing or of another version than package.json's
+	for name, v := range manifest.Dependencies {
+		stale = stale || packageVersion(dir, name) != v
+	}
+	if stale {
 		if err := runLogged(ctx, dir, nil, "npm", "ci", "--no-audit", "--no-fund"); err != nil {
 			return err
 		}
@@ -156,8 +205,11 @@ func (tc *toolchain) installNode(ctx context.Context) error {
 }
 
 // installedVersion is the version of node_modules/socket.io under dir, or "".
-func installedVersion(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, "node_modules", "socket.io", "package.json"))
+func installedVersion(dir string) string { return packageVersion(dir, "socket.io") }
+
+// packageVersion is the version of the npm package name installed under dir, or "".
+func packageVersion(dir, name string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "node_modules", filepath.FromSlash(name), "package.json"))
 	if err != nil {
 		return ""
 	}
@@ -230,7 +282,8 @@ func pinned(cpus string, argv []string) []string {
 }
 
 // startPeer starts a peer on a free port and waits for its READY line.
-func (tc *toolchain) startPeer(ctx context.Context, v variant, pingInterval time.Duration, cpus string) (*peerProc, error) {
+// Any env ("NAME=value") is added to its environment.
+func (tc *toolchain) startPeer(ctx context.Context, v variant, pingInterval time.Duration, cpus string, env ...string) (*peerProc, error) {
 	exe, ok := tc.peers[v.Peer]
 	if !ok {
 		return nil, fmt.Errorf("peer %s is not available: %s", v.Peer, tc.skipped[v.Peer])
@@ -240,7 +293,8 @@ func (tc *toolchain) startPeer(ctx context.Context, v variant, pingInterval time
 		return nil, err
 	}
 	argv := []string{exe}
-	if v.Peer == peerNode {
+	base, isTLS := tlsBase(v.Peer)
+	if base == peerNode {
 		argv = append(argv, filepath.Join(tc.root, "bench", "peers", "node", "server.js"))
 	}
 	argv = pinned(cpus, argv)
@@ -249,11 +303,15 @@ func (tc *toolchain) startPeer(ctx context.Context, v variant, pingInterval time
 		"BENCH_PORT="+strconv.Itoa(port),
 		"BENCH_MODE="+v.Mode,
 	)
+	if isTLS {
+		cmd.Env = append(cmd.Env, "BENCH_TLS_CERT="+tc.tlsCert, "BENCH_TLS_KEY="+tc.tlsKey)
+	}
+	cmd.Env = append(cmd.Env, env...)
 	if pingInterval > 0 {
 		cmd.Env = append(cmd.Env, "BENCH_PING_INTERVAL_MS="+strconv.FormatInt(pingInterval.Milliseconds(), 10))
 	}
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childAttr()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

@@ -74,9 +74,40 @@ var (
 	mConnRate   = metric{"sessions/s", positive(func(r *result.Run) float64 { return r.ConnectRate }), 0}
 )
 
+var (
+	// mRemoteP99 is the p99 of the clients on the nodes other than the sender's (cluster).
+	mRemoteP99 = metric{"cross-node p99 ms", positive(func(r *result.Run) float64 { return r.LatencyRemoteP99MS }), 2}
+	// mRedisCPU is Redis's share of the CPU per delivery: the last of the PIDs sampled.
+	mRedisCPU = metric{"of which Redis µs/delivery", positive(func(r *result.Run) float64 {
+		if len(r.ServerCPULoadPerPID) < 2 || r.Delivered == 0 {
+			return 0
+		}
+		return r.ServerCPULoadPerPID[len(r.ServerCPULoadPerPID)-1] / float64(r.Delivered) * 1e6
+	}), 2}
+	mRSSLoadMiB = metric{"RSS MiB after load, all", positive(func(r *result.Run) float64 { return float64(r.RSSLoad) / (1 << 20) }), 1}
+)
+
 // columns lists the table columns of each scenario.
 func columns(scenario string) []metric {
 	switch scenario {
+	case scenarioCluster, scenarioClusterMax:
+		return []metric{
+			{"p50 ms", positive(func(r *result.Run) float64 { return r.LatencyP50MS }), 2},
+			mP99,
+			mRemoteP99,
+			{"max ms", positive(func(r *result.Run) float64 { return r.LatencyMaxMS }), 1},
+			mCPUDeliver,
+			mRedisCPU,
+			{"lost or late", always(func(r *result.Run) float64 { return float64(r.Lost) }), 0},
+			{"duplicated", always(func(r *result.Run) float64 { return float64(r.Duplicates) }), 0},
+			{"KiB/conn idle", positive(func(r *result.Run) float64 { return r.RSSPerConnIdle / 1024 }), 1},
+			{"KiB/conn load", positive(func(r *result.Run) float64 { return r.RSSPerConnLoad / 1024 }), 1},
+			mRSSLoadMiB,
+			{"loadgen µs/delivery", positive(func(r *result.Run) float64 { return r.LoadgenCPUPerDeliver }), 2},
+			{"loadgen read lag p99 ms", positive(func(r *result.Run) float64 { return r.ReadLagP99MS }), 2},
+		}
+	case scenarioClusterChat:
+		return columns(result.ScenarioChat)
 	case result.ScenarioFanout, result.ScenarioPolling:
 		return []metric{
 			{"p50 ms", positive(func(r *result.Run) float64 { return r.LatencyP50MS }), 2},
@@ -189,6 +220,12 @@ func (st *suite) stat(caseKey string, v variant, m metric) stat {
 
 // ratio is the median over reps of a/b, a and b measured in the same rep.
 func (st *suite) ratio(caseKey string, a, b variant, m metric) (float64, int) {
+	return st.ratio2(caseKey, a, m, b, m)
+}
+
+// ratio2 is ratio with a metric of its own for each side: ma of a over mb of b.
+func (st *suite) ratio2(caseKey string, a variant, ma metric, b variant, mb metric) (float64, int) {
+	m := ma
 	var xs []float64
 	for _, ra := range st.runsOf(caseKey, a) {
 		for _, rb := range st.runsOf(caseKey, b) {
@@ -196,7 +233,7 @@ func (st *suite) ratio(caseKey string, a, b variant, m metric) (float64, int) {
 				continue
 			}
 			x, ok1 := m.Get(ra.Result)
-			y, ok2 := m.Get(rb.Result)
+			y, ok2 := mb.Get(rb.Result)
 			if ok1 && ok2 && y != 0 {
 				xs = append(xs, x/y)
 			}
@@ -262,10 +299,10 @@ func (st *suite) caseFor(scenario string, n int) (benchCase, bool) {
 // ratio of two runs of the same rep, or an absolute bound.
 func (st *suite) targets() []targetRow {
 	var rows []targetRow
-	herald := variant{peerHerald, "none"}
-	node := variant{peerNode, "none"}
-	zishang := variant{peerZishang, "none"}
-	floor := variant{peerFloor, "none"}
+	herald := variant{Peer: peerHerald, Mode: "none"}
+	node := variant{Peer: peerNode, Mode: "none"}
+	zishang := variant{Peer: peerZishang, Mode: "none"}
+	floor := variant{Peer: peerFloor, Mode: "none"}
 	verdict := func(v float64, goal float64, atLeast bool) string {
 		switch {
 		case math.IsNaN(v):
@@ -302,7 +339,7 @@ func (st *suite) targets() []targetRow {
 	}
 	// An absolute target.
 	abs := func(name string, c benchCase, h variant, m metric, goal float64, unit string) {
-		hs, ns, zs := st.stat(c.Key, h, m), st.stat(c.Key, variant{peerNode, h.Mode}, m), st.stat(c.Key, variant{peerZishang, h.Mode}, m)
+		hs, ns, zs := st.stat(c.Key, h, m), st.stat(c.Key, variant{Peer: peerNode, Mode: h.Mode}, m), st.stat(c.Key, variant{Peer: peerZishang, Mode: h.Mode}, m)
 		v := math.NaN()
 		if hs.N > 0 {
 			v = hs.Median
@@ -323,16 +360,42 @@ func (st *suite) targets() []targetRow {
 		abs(fmt.Sprintf("idle %d: server RSS per socket (KiB)", c.Clients), c, herald, mIdleKiB, 10, "KiB")
 	}
 	if c, ok := st.caseFor(result.ScenarioCrowd, 0); ok {
-		hm := variant{peerHerald, "merged"}
+		hm := variant{Peer: peerHerald, Mode: "merged"}
 		abs(fmt.Sprintf("crowd %d: all hold the final count, after the last connect (ms)", c.Clients), c, hm, mSettle, 1000, "ms")
-		rel(fmt.Sprintf("crowd %d: server CPU (s) vs Node tutorial", c.Clients), c, hm, variant{peerNode, "tutorial"}, mCrowdCPU, 0.05, false)
-		rel(fmt.Sprintf("crowd %d: server CPU (s) vs Node merged", c.Clients), c, hm, variant{peerNode, "merged"}, mCrowdCPU, 0.5, false)
+		rel(fmt.Sprintf("crowd %d: server CPU (s) vs Node tutorial", c.Clients), c, hm, variant{Peer: peerNode, Mode: "tutorial"}, mCrowdCPU, 0.05, false)
+		rel(fmt.Sprintf("crowd %d: server CPU (s) vs Node merged", c.Clients), c, hm, variant{Peer: peerNode, Mode: "merged"}, mCrowdCPU, 0.5, false)
 	}
 	if c, ok := st.caseFor(result.ScenarioConnect, 0); ok {
 		rel(fmt.Sprintf("connect %d: sessions/s", c.Clients), c, herald, node, mConnRate, 2, true)
 	}
 	if c, ok := st.caseFor(result.ScenarioPolling, 0); ok {
 		rel(fmt.Sprintf("polling %d: p99 latency (ms)", c.Clients), c, herald, node, mP99, 1, false)
+	}
+	for _, c := range st.Cases {
+		if c.Scenario != scenarioCluster {
+			continue
+		}
+		var hc, nc, h1 variant
+		for _, v := range c.Variants {
+			switch {
+			case v.Peer == peerHerald && v.Nodes > 1:
+				hc = v
+			case v.Peer == peerNode && v.Nodes > 1:
+				nc = v
+			case v.Peer == peerHerald && v.Nodes == 1:
+				h1 = v
+			}
+		}
+		size := fmt.Sprintf("cluster %d×%d", hc.Nodes, c.Clients/max(1, hc.Nodes))
+		rel(size+": p99 latency (ms)", c, hc, nc, mP99, 0.5, false)
+		rel(size+": server CPU per delivery, all nodes + Redis (µs)", c, hc, nc, mCPUDeliver, 0.6, false)
+		// Cross-node: the clients of the other nodes against one node holding them all.
+		hs, ss := st.stat(c.Key, hc, mRemoteP99), st.stat(c.Key, h1, mP99)
+		r, _ := st.ratio2(c.Key, hc, mRemoteP99, h1, mP99)
+		rows = append(rows, targetRow{
+			Name: size + ": cross-node p99 (ms) vs one Herald node holding the same clients", Herald: hs.cell(2), Node: ss.cell(2) + " (1 node)",
+			Ratio: fmtNum(r, 3) + "×", Goal: "≤ 1.5× " + h1.Label(), Verdict: verdict(r, 1.5, false), Zishang: "–", Floor: "–",
+		})
 	}
 	return rows
 }
@@ -344,6 +407,9 @@ var scenarioTitles = map[string]string{
 	result.ScenarioConnect: "Connect rate",
 	result.ScenarioPolling: "Fan-out over HTTP long-polling",
 	result.ScenarioChat:    "Chat traffic through the real app",
+	scenarioCluster:        "Cluster: fan-out across nodes through Redis",
+	scenarioClusterChat:    "Cluster: chat traffic through the real app on several nodes",
+	scenarioClusterMax:     "Cluster: as many sockets as the machine holds",
 }
 
 var scenarioNotes = map[string]string{
@@ -358,13 +424,21 @@ var scenarioNotes = map[string]string{
 	result.ScenarioConnect: "Clients open WebSocket sessions (handshake + CONNECT) as fast as the load generator can, a bounded number in flight. Sessions/s over first dial to last CONNECT reply.",
 	result.ScenarioPolling: "As fan-out, with clients on HTTP long-polling (no upgrade).",
 	result.ScenarioChat: "Herald alone: the real app (`cmd/herald`: session cookie checked at the handshake, message validation, per-user rate limit, " +
-		"SQLite storage with an fsync per message, broadcast to everyone), which has no Node counterpart in this harness. " +
+		"storage committed before the ack (SQLite with an fsync per message, or PostgreSQL with -chat-db postgres), broadcast to everyone), which has no Node counterpart in this harness. " +
 		"Every client is a distinct signed-in user (seeded through the app's store and session code, not over HTTP) and receives; " +
 		"the senders also emit `chat message` with an ack, the text carrying the sender, a sequence number and the send time. " +
 		"Delivery latency is receive time − send time over every receiver × message; ack latency is send → `{ok:true,id}` at the sender. " +
 		"Lost or late: deliveries of messages acked ok that a client connected throughout had not received by the end of the drain wait (the app broadcasts a message before it acks it). " +
 		"Server CPU is the app's user+system time from the first message until everything arrived (or the drain wait ended), over the deliveries; " +
 		"deliveries/s is the deliveries over that same time, what the app sustained; RSS after the load.",
+	scenarioCluster: "Several server processes of one peer on one throwaway redis-server (Herald: `socketio/redisadapter`; Node: `@socket.io/redis-adapter` 8.3.0 on `redis` 4.7.1), " +
+		"the clients spread evenly over them in blocks, the control client on the first node: `io.emit` there reaches its own clients directly and the others' through Redis. " +
+		"Every server process and Redis are pinned to the server CPUs; CPU per delivery is the sum of all of them (Redis's share in its own column), RSS too. " +
+		"Cross-node p99: the clients on the nodes other than the sender's. \"1 node\" is one Herald process, no Redis, holding all the clients: what cross-node latency is compared with.",
+	scenarioClusterChat: "The chat scenario (above) on several app servers (`herald -redis-url`) sharing one SQLite file and one Redis, the clients spread evenly over them in blocks, the senders spread over the clients: " +
+		"every message is stored once and reaches the clients of every node through Redis. CPU and RSS are the sum over the servers and Redis.",
+	scenarioClusterMax: "The cluster fan-out on Herald nodes holding as many sockets as the machine allows (at most 19,900 a process: 20,000 open files), " +
+		"the load generator's workers spread over 127.0.0.x source addresses (28,000 ephemeral ports each). RSS per socket is the growth of all the nodes' and Redis's RSS over the sockets.",
 }
 
 // markdown renders the report.
@@ -402,10 +476,11 @@ func (st *suite) markdown() string {
 			b.WriteString("\nSmoke sizes are far below the targets' sizes: these verdicts only show that the harness works.\n")
 		}
 	} else {
-		b.WriteString("None among the scenarios run (the chat scenario has no Node counterpart).\n")
+		b.WriteString("None among the scenarios run (the chat scenarios and cluster-max have no Node counterpart).\n")
 	}
 
-	for _, sc := range []string{result.ScenarioFanout, result.ScenarioIdle, result.ScenarioCrowd, result.ScenarioConnect, result.ScenarioPolling, result.ScenarioChat} {
+	for _, sc := range []string{result.ScenarioFanout, result.ScenarioIdle, result.ScenarioCrowd, result.ScenarioConnect, result.ScenarioPolling, result.ScenarioChat,
+		scenarioCluster, scenarioClusterChat, scenarioClusterMax} {
 		var cs []benchCase
 		for _, c := range st.Cases {
 			if c.Scenario == sc {
@@ -425,14 +500,20 @@ func (st *suite) markdown() string {
 			fmt.Fprintf(&b, "Settings: idle for %v with the peers' pingInterval set to %v.\n", s.idleDuration, s.idlePing)
 		case result.ScenarioCrowd:
 			fmt.Fprintf(&b, "Settings: arrival window %v; tutorial = `io.emit('user count', n)` on every change, merged = latest value once per 50 ms window.\n", s.crowdWindow)
-		case result.ScenarioChat:
+		case scenarioCluster:
+			fmt.Fprintf(&b, "Settings: %d nodes; %g events/s for %v (%d events), ~40-byte payload, peers' default heartbeat (25 s).\n",
+				s.clusterNodes, s.rate, s.duration, max(1, int(math.Round(s.rate*s.duration.Seconds()))))
+		case scenarioClusterMax:
+			fmt.Fprintf(&b, "Settings: %d nodes; %g events/s for %v (%d events), ~40-byte payload, peers' default heartbeat (25 s).\n",
+				s.clusterNodes, s.clusterMaxRate, s.clusterMaxDuration, max(1, int(math.Round(s.clusterMaxRate*s.clusterMaxDuration.Seconds()))))
+		case result.ScenarioChat, scenarioClusterChat:
 			d := s.chatDur()
 			fmt.Fprintf(&b, "Settings: %d senders × %g messages/s for %v (%d messages each, %g messages/s in all) to %d receivers; the app's defaults "+
-				"(rate limit: a burst of 10, then one per 300 ms); its SQLite file in %s.\n",
-				s.chatSenders, s.chatRate, d, max(1, int(math.Round(s.chatRate*d.Seconds()))), s.chatRate*float64(s.chatSenders), s.chatReceivers, tempDirDesc())
+				"(rate limit: a burst of 10, then one per 300 ms); %s.\n",
+				s.chatSenders, s.chatRate, d, max(1, int(math.Round(s.chatRate*d.Seconds()))), s.chatRate*float64(s.chatSenders), s.chatReceivers, chatDatabaseDesc(s.chatDB))
 		}
 		// The chat scenario runs the app alone: its rows need no peer column.
-		withPeer := sc != result.ScenarioChat
+		withPeer := sc != result.ScenarioChat && sc != scenarioClusterChat
 		if withPeer {
 			b.WriteString("\n| clients | peer |")
 		} else {

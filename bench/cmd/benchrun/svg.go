@@ -36,6 +36,9 @@ var peerColors = map[string]string{
 	peerZishang: "#1971c2",
 	peerFloor:   "#868e96", // grey: a lower bound, not a contender
 	peerApp:     "#d9480f", // Herald's chat app: Herald's colour
+	// Over TLS: the same peers' colours, lighter.
+	peerHeraldTLS: "#f08c00",
+	peerNodeTLS:   "#8ce99a",
 }
 
 // panels gathers the charted metrics from the suite.
@@ -53,6 +56,8 @@ func (st *suite) panels() []panel {
 		{result.ScenarioConnect, "Connect rate (sessions/s, higher is better)", mConnRate},
 		{result.ScenarioPolling, "Polling p99 latency (ms, lower is better)", mP99},
 		{result.ScenarioChat, "Chat through the app: delivery p99 (ms; Herald alone)", mP99},
+		{scenarioCluster, "Cluster fan-out p99 latency (ms, lower is better)", mP99},
+		{scenarioCluster, "Cluster CPU per delivery, all nodes + Redis (µs, lower is better)", mCPUDeliver},
 	}
 	var out []panel
 	for _, sp := range specs {

@@ -40,6 +40,14 @@ type Run struct {
 	ReadLagP99MS  float64 `json:"readLagP99ms,omitempty"`
 	CPUPerDeliver float64 `json:"cpuPerDeliveryUs,omitempty"` // server CPU µs per delivered event
 	Latency       *Sparse `json:"latency,omitempty"`          // the merged histogram, ns
+	// Several servers (a cluster, loadgen -url A,B,C): the clients are spread over them and
+	// the control client is on the first; the "remote" latencies are those of the clients
+	// on the others, whose events crossed from one server to another.
+	Servers            int     `json:"servers,omitempty"`
+	LatencyRemoteP50MS float64 `json:"latencyRemoteP50ms,omitempty"`
+	LatencyRemoteP99MS float64 `json:"latencyRemoteP99ms,omitempty"`
+	LatencyRemoteMaxMS float64 `json:"latencyRemoteMaxMs,omitempty"`
+	LatencyRemote      *Sparse `json:"latencyRemote,omitempty"`
 	// LoadgenCPUPerDeliver is what receiving cost the load generator, µs
 	// per delivery; when it nears CPUPerDeliver the client is the bottleneck.
 	LoadgenCPUPerDeliver float64 `json:"loadgenCpuPerDeliveryUs,omitempty"`
@@ -76,17 +84,22 @@ type Run struct {
 	Pings       int64   `json:"pings,omitempty"` // pings answered, all clients
 	Disconnects int     `json:"disconnects,omitempty"`
 
-	// Server cost, from /proc/PID (zero when no -server-pid was given).
-	ServerPID         int     `json:"serverPid,omitempty"`
-	ServerCPUConnect  float64 `json:"serverCpuConnectSeconds"` // CPU during the connect phase
-	ServerCPULoad     float64 `json:"serverCpuLoadSeconds"`    // CPU during the fan-out / idle phase
-	CPUPerSessionUS   float64 `json:"cpuPerSessionUs,omitempty"`
-	RSSBefore         int64   `json:"rssBefore"`      // bytes, before any client connected
-	RSSIdle           int64   `json:"rssIdle"`        // bytes, all clients connected, before load
-	RSSLoad           int64   `json:"rssLoad"`        // bytes, right after the load phase
-	RSSPerConnIdle    float64 `json:"rssPerConnIdle"` // (RSSIdle-RSSBefore)/connected, bytes
-	RSSPerConnLoad    float64 `json:"rssPerConnLoad"` // (RSSLoad-RSSBefore)/connected, bytes
-	ServerThreadsLoad int     `json:"serverThreads,omitempty"`
+	// Server cost, from /proc/PID (zero when no -server-pid was given). With several PIDs
+	// (a cluster's servers and its Redis) every CPU and RSS figure is their sum.
+	ServerPID        int     `json:"serverPid,omitempty"`
+	ServerPIDs       []int   `json:"serverPids,omitempty"`
+	ServerCPUConnect float64 `json:"serverCpuConnectSeconds"` // CPU during the connect phase
+	ServerCPULoad    float64 `json:"serverCpuLoadSeconds"`    // CPU during the fan-out / idle phase
+	// ServerCPULoadPerPID is ServerCPULoad of each of several PIDs, in ServerPIDs' order
+	// (fan-out and polling).
+	ServerCPULoadPerPID []float64 `json:"serverCpuLoadSecondsPerPid,omitempty"`
+	CPUPerSessionUS     float64   `json:"cpuPerSessionUs,omitempty"`
+	RSSBefore           int64     `json:"rssBefore"`      // bytes, before any client connected
+	RSSIdle             int64     `json:"rssIdle"`        // bytes, all clients connected, before load
+	RSSLoad             int64     `json:"rssLoad"`        // bytes, right after the load phase
+	RSSPerConnIdle      float64   `json:"rssPerConnIdle"` // (RSSIdle-RSSBefore)/connected, bytes
+	RSSPerConnLoad      float64   `json:"rssPerConnLoad"` // (RSSLoad-RSSBefore)/connected, bytes
+	ServerThreadsLoad   int       `json:"serverThreads,omitempty"`
 
 	// The load generator's own cost: when it nears one full core, the
 	// latencies measure the client, not the server.

@@ -38,15 +38,16 @@ func serve(nc *net.TCPConn, set *broadcastSet, open openPacket) {
 			if connected {
 				continue // a second CONNECT: the floor has one socket per session
 			}
-			// The reply goes out before the connection joins the set: until
-			// then no other goroutine writes to it, so nc.Write is safe.
+			// The reply is written and the connection joins the set in one
+			// step under the set's lock: a client that has read its reply is
+			// in the set, so no broadcast sent after it can miss it.
 			reply := appendTextFrame(nil, []byte(`40{"sid":"`+newID()+`"}`))
-			if _, err := nc.Write(reply); err != nil {
+			fd, err := rawFD(nc)
+			if err != nil || !set.join(c, fd, reply) {
 				return
 			}
-			fd, err := rawFD(nc)
-			if err != nil || !set.add(c, fd) {
-				return
+			if set.onJoin != nil {
+				set.onJoin()
 			}
 			connected = true
 			_ = nc.SetReadDeadline(time.Time{})

@@ -6,6 +6,7 @@ import (
 	"context"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -111,4 +112,72 @@ func TestFanout(t *testing.T) {
 	if !strings.HasPrefix(string(b[:n]), "HTTP/1.1 400 ") {
 		t.Errorf("polling request answered %q", b[:n])
 	}
+}
+
+// TestFanoutReachesAClientThatHasItsReply proves that a client which has read
+// its CONNECT reply is already in the broadcast set: its connection's
+// goroutine is held just after joining, and a broadcast sent then reaches it.
+func TestFanoutReachesAClientThatHasItsReply(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := make(chan struct{})
+	release := make(chan struct{})
+	var joins atomic.Int32
+	set := &broadcastSet{onJoin: func() {
+		if joins.Add(1) == 2 { // the second client: hold its goroutine
+			joined <- struct{}{}
+			<-release
+		}
+	}}
+	defer set.closeAll()
+	defer ln.Close()
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	go accept(ln, set, openPacket{pingInterval: 25000, pingTimeout: 20000})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	url := "ws://" + ln.Addr().String() + "/socket.io/?EIO=4&transport=websocket"
+	connect := func() *websocket.Conn {
+		t.Helper()
+		c, _, err := websocket.Dial(ctx, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.CloseNow() })
+		if _, _, err := c.Read(ctx); err != nil { // the open packet
+			t.Fatal(err)
+		}
+		if err := c.Write(ctx, websocket.MessageText, []byte("40")); err != nil {
+			t.Fatal(err)
+		}
+		if _, p, err := c.Read(ctx); err != nil || !strings.HasPrefix(string(p), `40{"sid":"`) {
+			t.Fatalf("CONNECT reply %q, %v", p, err)
+		}
+		return c
+	}
+	sender := connect()
+	receiver := connect()
+	select {
+	case <-joined:
+	case <-ctx.Done():
+		t.Fatal("the second connection never reached the join hook")
+	}
+	if err := sender.Write(ctx, websocket.MessageText, []byte(`42["fanout",{"seq":1}]`)); err != nil {
+		t.Fatal(err)
+	}
+	// Without the fix the receiver is not in the set yet and this read waits
+	// for a frame that never comes, until the context ends.
+	typ, p, err := receiver.Read(ctx)
+	if err != nil || typ != websocket.MessageText || string(p) != `42["tick",{"seq":1}]` {
+		t.Fatalf("receiver got %q, %v: the broadcast missed a client that had its CONNECT reply", p, err)
+	}
+	close(release)
+	released = true
 }

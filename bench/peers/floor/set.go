@@ -35,19 +35,34 @@ type broadcastSet struct {
 	conns []*conn
 	shut  bool // closeAll was called: no more additions
 
+	// onJoin, when a test sets it before the first connection, runs in a
+	// connection's goroutine right after it has joined the set.
+	onJoin func()
+
 	// Counters for the summary at exit.
 	broadcasts, pings, frames int64
 	eagain, short, failed     int
 }
 
-// add puts c, whose descriptor is fd, into the set. It returns false after
-// closeAll or when c was already closed; the caller then drops c.
-func (s *broadcastSet) add(c *conn, fd int) bool {
+// join writes reply (the CONNECT reply) to c, whose descriptor is fd, and puts
+// c into the set, both under mu: no broadcast can come between them, and no
+// other goroutine writes to c while the reply goes out. It returns false
+// after closeAll, when c was already closed or when the reply could not be
+// written whole; the caller then drops c.
+func (s *broadcastSet) join(c *conn, fd int, reply []byte) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.shut || c.closed {
 		return false
 	}
+	// The socket's buffer is empty at this point (nothing was sent since the
+	// handshake), so the write takes the reply at once; the deadline only
+	// guards against a peer that is gone.
+	_ = c.nc.SetWriteDeadline(time.Now().Add(handshakeTimeout))
+	if _, err := c.nc.Write(reply); err != nil {
+		return false
+	}
+	_ = c.nc.SetWriteDeadline(time.Time{})
 	c.fd, c.idx = fd, len(s.fds)
 	s.fds = append(s.fds, fd)
 	s.conns = append(s.conns, c)

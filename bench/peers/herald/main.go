@@ -20,6 +20,7 @@ import (
 	"github.com/herald-chat/herald/engineio"
 	"github.com/herald-chat/herald/internal/gcheadroom"
 	"github.com/herald-chat/herald/socketio"
+	"github.com/herald-chat/herald/socketio/redisadapter"
 )
 
 func envInt(name string, def int) int {
@@ -44,12 +45,26 @@ func main() {
 		log.Fatalf("BENCH_GC_HEADROOM_MB=%d: want 0 to 1 TiB in MiB", headroomMB)
 	}
 	defer gcheadroom.Keep(uint64(headroomMB) << 20)()
-	peer, err := heraldpeer.New(os.Getenv("BENCH_MODE"), socketio.Config{
+	cfg := socketio.Config{
 		Engine: engineio.Config{
 			PingInterval: time.Duration(envInt("BENCH_PING_INTERVAL_MS", 25000)) * time.Millisecond,
 			PingTimeout:  time.Duration(envInt("BENCH_PING_TIMEOUT_MS", 20000)) * time.Millisecond,
 		},
-	})
+	}
+	// BENCH_REDIS_URL makes the peer one node of a cluster (the cluster scenarios): the Redis
+	// adapter, so that an emit on any node reaches the clients of every node.
+	var cluster *redisadapter.Cluster
+	if url := os.Getenv("BENCH_REDIS_URL"); url != "" {
+		rctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		var err error
+		cluster, err = redisadapter.New(rctx, redisadapter.Config{URL: url})
+		cancel()
+		if err != nil {
+			log.Fatalf("BENCH_REDIS_URL: %v", err)
+		}
+		cfg.AdapterFactory = cluster.AdapterFactory
+	}
+	peer, err := heraldpeer.New(os.Getenv("BENCH_MODE"), cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -62,7 +77,15 @@ func main() {
 	}
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
-		if err := hs.Serve(engineio.Listener(ln)); err != nil && err != http.ErrServerClosed {
+		// BENCH_TLS_CERT and BENCH_TLS_KEY (PEM files) serve HTTPS, with TLS on top of the
+		// package's Listener as a Herald user would serve it directly.
+		var err error
+		if cert, key := os.Getenv("BENCH_TLS_CERT"), os.Getenv("BENCH_TLS_KEY"); cert != "" || key != "" {
+			err = hs.ServeTLS(engineio.Listener(ln), cert, key)
+		} else {
+			err = hs.Serve(engineio.Listener(ln))
+		}
+		if err != nil && err != http.ErrServerClosed {
 			log.Fatal(err)
 		}
 	}()
@@ -80,6 +103,9 @@ func main() {
 	defer cancel()
 	_ = peer.Close(sctx)
 	_ = hs.Shutdown(sctx)
+	if cluster != nil {
+		_ = cluster.Close()
+	}
 }
 
 // pprofMux serves the net/http/pprof handlers.

@@ -2,6 +2,7 @@
 // It implements the bench protocol described in bench/PROTOCOL.md and nothing else.
 'use strict';
 
+const fs = require('node:fs');
 const http = require('node:http');
 const { Server } = require('socket.io');
 
@@ -19,10 +20,16 @@ if (!['none', 'tutorial', 'merged'].includes(mode)) {
   throw new Error(`BENCH_MODE=${mode}: want none, tutorial or merged`);
 }
 
-const httpServer = http.createServer((req, res) => {
+function notFound(req, res) {
   res.writeHead(404);
   res.end('Not Found');
-});
+}
+// BENCH_TLS_CERT and BENCH_TLS_KEY (PEM files) serve HTTPS instead, with Node's own TLS.
+const tlsCert = process.env.BENCH_TLS_CERT;
+const tlsKey = process.env.BENCH_TLS_KEY;
+const httpServer = tlsCert || tlsKey
+  ? require('node:https').createServer({ cert: fs.readFileSync(tlsCert), key: fs.readFileSync(tlsKey) }, notFound)
+  : http.createServer(notFound);
 const io = new Server(httpServer, {
   path: '/socket.io/',
   serveClient: false,
@@ -55,8 +62,27 @@ io.on('connection', (socket) => {
   changed(+1);
 });
 
-httpServer.listen(port, '127.0.0.1', () => {
-  process.stdout.write(`READY ${port}\n`);
+// BENCH_REDIS_URL makes the peer one node of a cluster: @socket.io/redis-adapter on that
+// Redis (classic pub/sub), so that io.emit on any node reaches the clients of every node.
+const redisURL = process.env.BENCH_REDIS_URL || '';
+
+async function start() {
+  if (redisURL !== '') {
+    const { createClient } = require('redis');
+    const { createAdapter } = require('@socket.io/redis-adapter');
+    const pub = createClient({ url: redisURL });
+    const sub = pub.duplicate();
+    for (const c of [pub, sub]) c.on('error', (err) => console.error('redis:', err.message));
+    await Promise.all([pub.connect(), sub.connect()]);
+    io.adapter(createAdapter(pub, sub));
+  }
+  httpServer.listen(port, '127.0.0.1', () => {
+    process.stdout.write(`READY ${port}\n`);
+  });
+}
+start().catch((err) => {
+  console.error(err);
+  process.exit(1);
 });
 
 function shutdown() {

@@ -21,6 +21,8 @@ import (
 	"fmt"
 	"runtime"
 
+	"github.com/herald-chat/herald/internal/store"
+
 	// The blank import registers the "sqlite" database/sql driver.
 	_ "modernc.org/sqlite"
 )
@@ -101,11 +103,13 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+var _ store.DB = (*DB)(nil)
+
 // Users returns the account store backed by db.
-func (db *DB) Users() *Users { return &Users{db: db} }
+func (db *DB) Users() store.UserStore { return &Users{db: db} }
 
 // Sessions returns the session store backed by db.
-func (db *DB) Sessions() *Sessions { return &Sessions{db: db} }
+func (db *DB) Sessions() store.SessionStore { return &Sessions{db: db} }
 
 // Messages returns the chat history store backed by db.
-func (db *DB) Messages() *Messages { return &Messages{db: db} }
+func (db *DB) Messages() store.MessageStore { return &Messages{db: db} }

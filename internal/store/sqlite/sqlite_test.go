@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/herald-chat/herald/internal/store"
+	"github.com/herald-chat/herald/internal/store/storetest"
 )
 
 // openTest opens a fresh database file in a temporary directory.
@@ -140,4 +143,41 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 	} else if !strings.Contains(err.Error(), "newer") {
 		t.Errorf("error = %v, want mention of a newer schema", err)
 	}
+}
+
+// fresh gives the contract suite a new database file per test; each opener
+// call is another process-like handle on it.
+func fresh(t *testing.T) func(t *testing.T) store.DB {
+	path := filepath.Join(t.TempDir(), "test.db")
+	return func(t *testing.T) store.DB {
+		db, err := Open(context.Background(), path)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := db.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+		return db
+	}
+}
+
+func TestContract(t *testing.T) { storetest.Run(t, fresh) }
+
+func TestAppendSurvivesKill(t *testing.T) {
+	storetest.AppendSurvivesKill(t, filepath.Join(t.TempDir(), "crash.db"), func(ctx context.Context, url string) (store.DB, error) {
+		return Open(ctx, url)
+	})
+}
+
+func BenchmarkMessages(b *testing.B) {
+	storetest.Benchmark(b, func(b *testing.B) store.DB {
+		db, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = db.Close() })
+		return db
+	})
 }

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
-	"unicode/utf8"
 
 	"github.com/herald-chat/herald/internal/store"
 )
@@ -129,7 +127,7 @@ func (s *Users) CreateGitHubUser(ctx context.Context, githubID int64, username s
 
 	u = store.User{GitHubID: githubID, CreatedAt: now()}
 	for n := 1; n <= maxSuffixAttempts; n++ {
-		candidate := withSuffix(username, n)
+		candidate := store.SuffixedUsername(username, n)
 		var taken bool
 		if err := tx.QueryRowContext(ctx,
 			`SELECT EXISTS (SELECT 1 FROM users WHERE username = ?)`, candidate).Scan(&taken); err != nil {
@@ -151,19 +149,4 @@ func (s *Users) CreateGitHubUser(ctx context.Context, githubID int64, username s
 	}
 	return store.User{}, fmt.Errorf("create github user %d: no free variant of %q: %w",
 		githubID, username, store.ErrUsernameTaken)
-}
-
-// withSuffix returns base for n == 1 and base followed by n otherwise,
-// shortening base (on a rune boundary) so the result fits MaxUsernameLen.
-func withSuffix(base string, n int) string {
-	suffix := ""
-	if n > 1 {
-		suffix = strconv.Itoa(n)
-	}
-	limit := store.MaxUsernameLen - len(suffix)
-	for len(base) > limit {
-		_, size := utf8.DecodeLastRuneInString(base)
-		base = base[:len(base)-size]
-	}
-	return base + suffix
 }

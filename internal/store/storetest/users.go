@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"context"
@@ -10,9 +10,8 @@ import (
 	"github.com/herald-chat/herald/internal/store"
 )
 
-func TestUsersCreateAndLookup(t *testing.T) {
-	db, _ := openTest(t)
-	users := db.Users()
+func testUsersCreateAndLookup(t *testing.T, fresh Fresh) {
+	users := openOne(t, fresh).Users()
 	ctx := context.Background()
 
 	u, err := users.Create(ctx, "Alice", "hash")
@@ -48,9 +47,8 @@ func TestUsersCreateAndLookup(t *testing.T) {
 	}
 }
 
-func TestUsersCreateTakenIsCaseInsensitive(t *testing.T) {
-	db, _ := openTest(t)
-	users := db.Users()
+func testUsersCreateTakenIsCaseInsensitive(t *testing.T, fresh Fresh) {
+	users := openOne(t, fresh).Users()
 	ctx := context.Background()
 	if _, err := users.Create(ctx, "alice", "h"); err != nil {
 		t.Fatal(err)
@@ -62,9 +60,10 @@ func TestUsersCreateTakenIsCaseInsensitive(t *testing.T) {
 	}
 }
 
-func TestUsersConcurrentCreateSameName(t *testing.T) {
-	db, _ := openTest(t)
-	users := db.Users()
+func testUsersConcurrentCreateSameName(t *testing.T, fresh Fresh) {
+	open := fresh(t)
+	// Two nodes, four writers each.
+	nodes := []store.UserStore{open(t).Users(), open(t).Users()}
 	ctx := context.Background()
 	const n = 8
 	var (
@@ -73,7 +72,8 @@ func TestUsersConcurrentCreateSameName(t *testing.T) {
 		ok, taken  int
 		unexpected []error
 	)
-	for range n {
+	for i := range n {
+		users := nodes[i%len(nodes)]
 		wg.Go(func() {
 			_, err := users.Create(ctx, "race", "h")
 			mu.Lock()
@@ -94,9 +94,8 @@ func TestUsersConcurrentCreateSameName(t *testing.T) {
 	}
 }
 
-func TestCreateGitHubUser(t *testing.T) {
-	db, _ := openTest(t)
-	users := db.Users()
+func testCreateGitHubUser(t *testing.T, fresh Fresh) {
+	users := openOne(t, fresh).Users()
 	ctx := context.Background()
 
 	if _, err := users.Create(ctx, "octocat", "h"); err != nil {
@@ -134,9 +133,8 @@ func TestCreateGitHubUser(t *testing.T) {
 	}
 }
 
-func TestCreateGitHubUserSuffixFitsMaxLen(t *testing.T) {
-	db, _ := openTest(t)
-	users := db.Users()
+func testCreateGitHubUserSuffixFitsMaxLen(t *testing.T, fresh Fresh) {
+	users := openOne(t, fresh).Users()
 	ctx := context.Background()
 	long := strings.Repeat("a", store.MaxUsernameLen)
 	first, err := users.CreateGitHubUser(ctx, 1, long)
@@ -161,14 +159,15 @@ func TestCreateGitHubUserSuffixFitsMaxLen(t *testing.T) {
 	}
 }
 
-func TestCreateGitHubUserConcurrentSameID(t *testing.T) {
-	db, _ := openTest(t)
-	users := db.Users()
+func testCreateGitHubUserConcurrentSameID(t *testing.T, fresh Fresh) {
+	open := fresh(t)
+	nodes := []store.UserStore{open(t).Users(), open(t).Users()}
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	results := make([]store.User, 6)
 	errs := make([]error, len(results))
 	for i := range results {
+		users := nodes[i%len(nodes)]
 		wg.Go(func() { results[i], errs[i] = users.CreateGitHubUser(ctx, 99, "twin") })
 	}
 	wg.Wait()
@@ -182,22 +181,34 @@ func TestCreateGitHubUserConcurrentSameID(t *testing.T) {
 	}
 }
 
-func TestWithSuffix(t *testing.T) {
-	for _, tc := range []struct {
-		base string
-		n    int
-		want string
-	}{
-		{"bob", 1, "bob"},
-		{"bob", 2, "bob2"},
-		{"bob", 10, "bob10"},
-		{strings.Repeat("x", 32), 1, strings.Repeat("x", 32)},
-		{strings.Repeat("x", 32), 2, strings.Repeat("x", 31) + "2"},
-		{strings.Repeat("x", 40), 1, strings.Repeat("x", 32)},
-		{strings.Repeat("é", 20), 3, strings.Repeat("é", 15) + "3"}, // never splits a rune
-	} {
-		if got := withSuffix(tc.base, tc.n); got != tc.want {
-			t.Errorf("withSuffix(%q, %d) = %q, want %q", tc.base, tc.n, got, tc.want)
+// Two nodes sign in different GitHub accounts with the same login at once:
+// each gets its own account, with distinct names from the suffix sequence.
+func testCreateGitHubUserTwoNodesSameName(t *testing.T, fresh Fresh) {
+	open := fresh(t)
+	nodes := []store.UserStore{open(t).Users(), open(t).Users()}
+	ctx := context.Background()
+	const accounts = 6
+	var wg sync.WaitGroup
+	results := make([]store.User, accounts)
+	errs := make([]error, accounts)
+	for i := range results {
+		users := nodes[i%len(nodes)]
+		wg.Go(func() { results[i], errs[i] = users.CreateGitHubUser(ctx, int64(1000+i), "dup") })
+	}
+	wg.Wait()
+	names := map[string]bool{}
+	for i, u := range results {
+		if errs[i] != nil {
+			t.Fatalf("github id %d: %v", 1000+i, errs[i])
+		}
+		if u.GitHubID != int64(1000+i) {
+			t.Errorf("github id %d got account %+v", 1000+i, u)
+		}
+		names[strings.ToLower(u.Username)] = true
+	}
+	for n := 1; n <= accounts; n++ {
+		if want := store.SuffixedUsername("dup", n); !names[want] {
+			t.Errorf("names %v: missing %q; want dup, dup2 … dup%d", names, want, accounts)
 		}
 	}
 }

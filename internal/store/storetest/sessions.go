@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"github.com/herald-chat/herald/internal/store"
 )
 
-func TestSessions(t *testing.T) {
-	db, _ := openTest(t)
+func testSessions(t *testing.T, fresh Fresh) {
+	db := openOne(t, fresh)
 	ctx := context.Background()
 	u, err := db.Users().Create(ctx, "alice", "h")
 	if err != nil {
