@@ -99,9 +99,9 @@ fuzz:
 
 ## soak: churn of every kind, a slow reader under fan-out and a reconnect storm against a real
 ## herald process; fails when goroutines, fds, memory or the user count stay above their baseline
-## (SOAKTIME: the churn phase, default 2m, about 5 minutes in all; SOAKCLIENTS: the storm, default 500)
+## (SOAKTIME: the churn phase, default 2m, about 5 minutes in all; SOAKCLIENTS: the storm, default 2000)
 SOAKTIME    ?= 2m
-SOAKCLIENTS ?= 500
+SOAKCLIENTS ?= 2000
 soak: $(BUNDLE) test/node_modules/.package-lock.json
 	SOAKTIME=$(SOAKTIME) SOAKCLIENTS=$(SOAKCLIENTS) $(GO) test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 60m ./test/soak
 
