@@ -10,17 +10,13 @@
 // itself with auth {name, rooms}; a server-side event "ss" with an ack is answered with
 // {node, args}.
 import { createServer } from "node:http";
-import { createInterface } from "node:readline";
 import { Server } from "socket.io";
 import { createShardedAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
+import { out, serveCommands } from "./control.mjs";
 import { fromWire, toWire } from "./wire.mjs";
 
 const [redisURL, name] = process.argv.slice(2);
-
-function out(fields) {
-  process.stdout.write(JSON.stringify(fields) + "\n");
-}
 
 function fail(message) {
   out({ ev: "fatal", message: String(message) });
@@ -98,24 +94,7 @@ async function run(cmd) {
   }
 }
 
-const lines = createInterface({ input: process.stdin });
-lines.on("line", async (line) => {
-  if (line.trim() === "") {
-    return;
-  }
-  const cmd = JSON.parse(line);
-  try {
-    const r = await run(cmd);
-    if (r !== null && typeof r === "object" && !Array.isArray(r) && "result" in r) {
-      out({ id: cmd.id, result: r.result, error: r.error });
-    } else {
-      out({ id: cmd.id, result: r });
-    }
-  } catch (err) {
-    out({ id: cmd.id, error: err && err.message ? err.message : String(err) });
-  }
-});
-lines.on("close", () => process.exit(0));
+serveCommands(run);
 
 httpServer.listen(0, "127.0.0.1", () => {
   out({ ev: "ready", port: httpServer.address().port });
