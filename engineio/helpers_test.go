@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/herald-chat/herald/internal/testcleanup"
 )
 
 // waitLimit bounds every wait in these tests: long enough for a loaded 2-core machine running
@@ -173,7 +173,7 @@ func newEnv(t testing.TB, cfg Config) *env {
 	ts.Listener = Listener(ts.Listener)
 	ts.Start()
 	e := &env{srv: srv, ts: ts, rec: rec, client: &http.Client{Transport: &http.Transport{}, Timeout: waitLimit}}
-	cleanupWithin(t, waitLimit, "closing the server", func() {
+	testcleanup.Within(t, waitLimit, "closing the server", func() {
 		// Polling sessions without a GET would hold a graceful Close for their drain wait:
 		// a short deadline cuts them.
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -506,26 +506,4 @@ func withSessionLock(s *Session, f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f()
-}
-
-// cleanupWithin registers f as a cleanup that may take at most limit: past it the test fails
-// with the goroutines' stacks instead of hanging the whole run until go test's timeout (a
-// test that panicked or failed while holding a lock f needs would otherwise do that). f goes
-// on in the background; the test binary ends soon after anyway.
-func cleanupWithin(t testing.TB, limit time.Duration, what string, f func()) {
-	t.Helper()
-	t.Cleanup(func() {
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			f()
-		}()
-		select {
-		case <-done:
-		case <-time.After(limit):
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Errorf("%s did not finish within %v (a lock left held?); goroutines:\n%s", what, limit, buf)
-		}
-	})
 }

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,8 +18,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-
 	"github.com/herald-chat/herald/engineio"
+	"github.com/herald-chat/herald/internal/testcleanup"
 )
 
 // This file holds the test client the socketio tests share, and the tests of the Server itself:
@@ -57,7 +56,7 @@ func newSIOEnvListener(t testing.TB, cfg Config, wrap func(net.Listener) net.Lis
 	}
 	ts.Start()
 	e := &sioEnv{srv: srv, ts: ts, client: &http.Client{Transport: &http.Transport{}, Timeout: sioWait}}
-	cleanupWithin(t, sioWait, "closing the server", func() {
+	testcleanup.Within(t, sioWait, "closing the server", func() {
 		c, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		_ = srv.Close(c)
@@ -65,28 +64,6 @@ func newSIOEnvListener(t testing.TB, cfg Config, wrap func(net.Listener) net.Lis
 		ts.Close()
 	})
 	return e
-}
-
-// cleanupWithin registers f as a cleanup that may take at most limit: past it the test fails
-// with the goroutines' stacks instead of hanging the whole run until go test's timeout (a test
-// that panicked or failed while holding a lock that closing the server needs would otherwise do
-// that).
-func cleanupWithin(t testing.TB, limit time.Duration, what string, f func()) {
-	t.Helper()
-	t.Cleanup(func() {
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			f()
-		}()
-		select {
-		case <-done:
-		case <-time.After(limit):
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Errorf("%s did not finish within %v (a lock left held?); goroutines:\n%s", what, limit, buf)
-		}
-	})
 }
 
 // sioMsg is one WebSocket message received by a test client.
